@@ -1,0 +1,119 @@
+"""The ``shouwang`` command: run a hub, run the demo community, check a configuration.
+
+``shouwang run -c DIR`` runs the hub on a config directory (created with a starter
+``configuration.yaml`` when missing); ``shouwang demo`` runs the bundled demo community;
+``shouwang check-config -c DIR`` prints every configuration error with ``file:line`` and exits
+non-zero if there is any. Ctrl-C and SIGTERM stop the hub cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import CONFIG_FILE, ensure_config_dir, load_config_dir
+
+DEFAULT_CONFIG_DIR = Path.home() / ".shouwang"
+
+DEMO_CONFIGURATION = """\
+# The demo community: simulated devices on the hub's own bus.
+shouwang:
+  name: 示例花园 (demo)
+  time_zone: Asia/Shanghai
+  latitude: 31.2304
+  longitude: 121.4737
+demo:
+  interval: 2
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="shouwang", description="Shouwang: automation hub for residential-community security"
+    )
+    parser.add_argument("--version", action="version", version=f"shouwang {__version__}")
+    parser.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the hub on a config directory")
+    run.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+    demo = commands.add_parser("demo", help="run the bundled demo community")
+    demo.add_argument("-c", "--config", type=Path, default=None, help="keep the demo's files here")
+    demo.add_argument(
+        "--duration", type=float, default=None, help="stop after this many seconds (default: run)"
+    )
+    check = commands.add_parser("check-config", help="validate a config directory")
+    check.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    if args.command == "check-config":
+        return check_config(args.config)
+    if args.command == "demo":
+        if args.config is None:
+            with tempfile.TemporaryDirectory(prefix="shouwang-demo-") as tmp:
+                return _run_demo(Path(tmp), args.duration)
+        return _run_demo(args.config, args.duration)
+    return asyncio.run(run_hub(args.config))
+
+
+def _run_demo(config_dir: Path, duration: float | None) -> int:
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / CONFIG_FILE
+    if not path.exists():
+        path.write_text(DEMO_CONFIGURATION, encoding="utf-8")
+    print(f"Shouwang {__version__} demo community; config in {config_dir}; Ctrl-C stops it.")
+    return asyncio.run(run_hub(config_dir, duration))
+
+
+async def run_hub(config_dir: Path, duration: float | None = None) -> int:
+    """Run a hub until Ctrl-C/SIGTERM (or ``duration`` seconds); returns the exit code."""
+    from .hub import Hub  # imported here so `--version` and `--help` stay instant
+
+    hub = Hub(config_dir)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: hub.create_task(hub.stop(), "signal stop"))
+    await hub.start()
+    if duration is not None:
+        loop.call_later(duration, lambda: hub.create_task(hub.stop(), "duration stop"))
+    exit_code = await hub.wait_stopped()
+    logging.getLogger(__name__).info("Stopped")
+    return exit_code
+
+
+def check_config(config_dir: Path) -> int:
+    """Print every configuration error; 0 if there is none, 1 otherwise."""
+    from .loader import check_integration_config
+
+    if not (config_dir / CONFIG_FILE).exists():
+        print(f"{config_dir / CONFIG_FILE}: not found", file=sys.stderr)
+        return 1
+    ensure_config_dir(config_dir)
+    loaded = load_config_dir(config_dir)
+    errors = [*loaded.errors, *check_integration_config(loaded)]
+    for error in errors:
+        print(error, file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} error(s) in {config_dir}", file=sys.stderr)
+        return 1
+    print(f"{config_dir / CONFIG_FILE}: OK ({len(loaded.blocks)} integration block(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

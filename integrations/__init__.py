@@ -1,0 +1,1 @@
+"""Built-in integrations, one folder per domain with a ``manifest.json`` and an async ``setup``."""
