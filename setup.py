@@ -17,6 +17,9 @@ for package, folder in MAPPED.items():
 setup(
     packages=packages,
     package_dir=MAPPED,
-    package_data={"shouwang.integrations": ["*/manifest.json", "*/*.yaml"], "shouwang.core": ["py.typed"]},
+    package_data={
+        "shouwang.integrations": ["*/manifest.json", "*/*.yaml"],
+        "shouwang.core": ["py.typed"],
+    },
     include_package_data=True,
 )

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import voluptuous as vol
 
-from .yaml_loader import YamlError, load_yaml, mark_of
+from .yaml_loader import TaggedStr, YamlError, load_yaml, mark_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -126,7 +126,9 @@ class LoadedConfig:
         mark = mark_of(self.raw, (domain, *path))
         return mark if mark is not None else (str(self.config_dir / CONFIG_FILE), None)
 
-    def error(self, domain: str | None, message: str, path: tuple[str | int, ...] = ()) -> ConfigError:
+    def error(
+        self, domain: str | None, message: str, path: tuple[str | int, ...] = ()
+    ) -> ConfigError:
         file, line = self.where(domain, path) if domain else (None, None)
         return ConfigError(message, file, line, domain)
 
@@ -197,12 +199,14 @@ def _core_config(loaded: LoadedConfig, key: str, block: Any) -> CoreConfig:
 
 
 def validate_block(
-    loaded: LoadedConfig, domain: str, schema: vol.Schema | None, block: Any
+    loaded: LoadedConfig | None, domain: str, schema: vol.Schema | None, block: Any
 ) -> tuple[Any, list[ConfigError]]:
-    """Validate one integration block with its schema; errors carry file:line of the field."""
+    """Validate one integration block with its schema; errors carry file:line of the field
+    when the block came from a file (``loaded``)."""
     if schema is None:
         if block not in (None, {}):
-            return None, [loaded.error(domain, "this integration takes no settings; remove them")]
+            message = "this integration takes no settings; remove them"
+            return None, [_error(loaded, domain, message)]
         return block, []
     try:
         return schema(block if block is not None else {}), []
@@ -211,8 +215,23 @@ def validate_block(
         return None, [_invalid_error(loaded, domain, block, error) for error in errors]
 
 
-def _invalid_error(loaded: LoadedConfig, domain: str, block: Any, error: vol.Invalid) -> ConfigError:
-    path = tuple(error.path)
+def _error(
+    loaded: LoadedConfig | None, domain: str, message: str, path: tuple[str | int, ...] = ()
+) -> ConfigError:
+    if loaded is None:
+        return ConfigError(message, domain=domain)
+    return loaded.error(domain, message, path)
+
+
+_SENSITIVE: Final = ("password", "token", "secret", "key", "code", "pin")
+
+
+def _invalid_error(
+    loaded: LoadedConfig | None, domain: str, block: Any, error: vol.Invalid
+) -> ConfigError:
+    path: tuple[str | int, ...] = tuple(
+        part if isinstance(part, int) else str(part) for part in error.path
+    )
     key = ".".join(str(part) for part in (domain, *path))
     message = error.error_message
     if message == "extra keys not allowed":
@@ -220,8 +239,13 @@ def _invalid_error(loaded: LoadedConfig, domain: str, block: Any, error: vol.Inv
     elif message == "required key not provided":
         message = f"missing required key {path[-1]!r}" if path else message
     value = _value_at(block, path)
-    shown = f" (got {value!r})" if value is not _MISSING and not isinstance(value, dict | list) else ""
-    return loaded.error(domain, f"{key}: {message}{shown}", path)
+    sensitive = isinstance(value, TaggedStr) or any(
+        word in str(part).lower() for part in path for word in _SENSITIVE
+    )
+    shown = ""
+    if value is not _MISSING and not isinstance(value, dict | list) and not sensitive:
+        shown = f" (got {value!r})"
+    return _error(loaded, domain, f"{key}: {message}{shown}", path)
 
 
 _MISSING: Final = object()

@@ -15,12 +15,19 @@ import re
 import unicodedata
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypedDict
 
 import voluptuous as vol
 
 from .events import Context
-from .services import ENTITY_MATCH_ALL, ServiceCall, ServiceError, ServiceResponse, SupportsResponse
+from .services import (
+    ENTITY_MATCH_ALL,
+    ServiceCall,
+    ServiceError,
+    ServiceResponse,
+    ServiceValidationError,
+    SupportsResponse,
+)
 from .states import State, normalize_entity_id
 
 if TYPE_CHECKING:
@@ -60,6 +67,18 @@ class EntityService:
     method: str
     schema: Mapping[Any, Any] = field(default_factory=dict)
     supports_response: SupportsResponse = SupportsResponse.NONE
+
+
+class EntityOptions(TypedDict, total=False):
+    """The keyword arguments of :class:`Entity`, for platform
+    constructors that add their own and pass these on."""
+
+    unique_id: str | None
+    place_id: str | None
+    device_info: DeviceInfo | None
+    entity_id: str | None
+    icon: str | None
+    attributes: Mapping[str, Any] | None
 
 
 class Entity:
@@ -135,7 +154,9 @@ class Entity:
                     f"{self.entity_id}: {state!r} is not a {self.domain} state "
                     f"(expected one of {', '.join(sorted(self.states))})"
                 )
-        return self.hub.states.set(self.entity_id, state, self.current_attributes(), context=context)
+        return self.hub.states.set(
+            self.entity_id, state, self.current_attributes(), context=context
+        )
 
     def set_available(self, available: bool, context: Context | None = None) -> None:
         if available != self.available:
@@ -198,8 +219,16 @@ class EntityRegistry:
                 self._by_unique_id[key] = entity.entity_id
             self._hub.places.bind(entity.entity_id, entity.place_id)
             self._ensure_services(type(entity))
-            await entity.added_to_hub()
-            entity.write_state()
+            try:
+                await entity.added_to_hub()
+                entity.write_state()
+            except Exception:
+                # leave no half-registered entity behind
+                self._entities.pop(entity.entity_id, None)
+                self._by_unique_id.pop(key, None)
+                self._hub.places.bind(entity.entity_id, None)
+                entity.hub = None
+                raise
             added.append(entity)
         return added
 
@@ -243,23 +272,41 @@ class EntityRegistry:
     def _entity_service_handler(
         self, domain: str, service: str, spec: EntityService
     ) -> Callable[[ServiceCall], Awaitable[ServiceResponse]]:
+        name = f"{domain}.{service}"
+
         async def handle(call: ServiceCall) -> ServiceResponse:
-            targets = self.targets(domain, call.entity_ids)
             if call.entity_ids is None:
-                raise ServiceError(f"{domain}.{service} needs a target (entity_id or place_id)")
+                raise ServiceValidationError(f"{name} needs a target (entity_id or place_id)")
+            targets = self.targets(domain, call.entity_ids)
+            named = {e for e in call.entity_ids if e.partition(".")[0] == domain}
+            missing = sorted(named - {e.entity_id for e in targets})
+            if missing and not targets:
+                raise ServiceValidationError(f"{name}: no such entity: {', '.join(missing)}")
+            if missing:
+                _LOGGER.warning("%s: no such entity: %s", name, ", ".join(missing))
+            # One offline device must not block the rest ("unlock building 1" in an emergency):
+            # unavailable targets are skipped, and only if nothing is left is it an error.
+            ready = [entity for entity in targets if entity.available]
+            offline = [entity.entity_id for entity in targets if not entity.available]
+            if offline and not ready:
+                raise ServiceError(f"{name}: unavailable: {', '.join(map(str, offline))}")
+            if offline:
+                _LOGGER.warning("%s skipped unavailable %s", name, ", ".join(map(str, offline)))
+            outcomes = await asyncio.gather(
+                *(_call_entity(getattr(entity, spec.method), call) for entity in ready),
+                return_exceptions=True,
+            )
             results: dict[str, Any] = {}
-            calls = []
-            for entity in targets:
-                if not entity.available:
-                    raise ServiceError(f"{entity.entity_id} is unavailable")
-                method = getattr(entity, spec.method)
-                calls.append(_call_entity(method, call))
-            outcomes = await asyncio.gather(*calls, return_exceptions=True)
-            for entity, outcome in zip(targets, outcomes, strict=True):
-                if isinstance(outcome, BaseException):
-                    raise ServiceError(f"{domain}.{service} on {entity.entity_id}: {outcome}") from (
-                        outcome
+            for entity, outcome in zip(ready, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    error_type = (
+                        ServiceValidationError
+                        if isinstance(outcome, ServiceValidationError)
+                        else ServiceError
                     )
+                    raise error_type(f"{name} on {entity.entity_id}: {outcome}") from outcome
+                if isinstance(outcome, BaseException):  # cancellation: let it through
+                    raise outcome
                 if outcome is not None:
                     results[entity.entity_id or ""] = outcome
             return results if call.return_response else None

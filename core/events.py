@@ -55,7 +55,7 @@ class Context:
         self,
         user_id: str | None = None,
         parent_id: str | None = None,
-        id: str | None = None,  # noqa: A002 - the public name of the field, as in Home Assistant
+        id: str | None = None,
     ) -> None:
         self._id = id
         self._created = time.time()
@@ -294,7 +294,9 @@ class EventBus:
         if event_type == MATCH_ALL:
             self._match_all = tuple(item for item in self._match_all if item is not listener)
             return
-        remaining = tuple(item for item in self._listeners.get(event_type, ()) if item is not listener)
+        remaining = tuple(
+            item for item in self._listeners.get(event_type, ()) if item is not listener
+        )
         if remaining:
             self._listeners[event_type] = remaining
             return

@@ -88,10 +88,9 @@ class Hub:
         """Wait until no hub task is pending (tasks may start others)."""
         for _ in range(max_rounds):
             await asyncio.sleep(0)
-            pending = [task for task in self._tasks if not task.done()]
-            if not pending:
+            if not self._tasks:  # emptied by _task_done, so failures are logged by now
                 return
-            await asyncio.wait(pending)
+            await asyncio.wait(list(self._tasks))
         raise RuntimeError("Hub tasks keep spawning new tasks; gave up waiting")
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -110,14 +109,14 @@ class Hub:
             self.config = self.loaded_config.core
             for error in self.loaded_config.errors:
                 _LOGGER.error("Configuration: %s", error)
-            if self.loaded_config.errors:
+            await self.integrations.setup_configured(self.loaded_config)
+            if self.loaded_config.errors:  # now including each integration's block errors
                 notifications.create(
                     self,
                     "invalid_config",
                     "Configuration has errors",
                     "\n".join(str(error) for error in self.loaded_config.errors),
                 )
-            await self.integrations.setup_configured(self.loaded_config)
         self.bus.fire(HUB_START, {}, context)
         await self.block_till_done()
         self.state = HubState.RUNNING
@@ -140,11 +139,14 @@ class Hub:
                     self.create_task(result, "stop callback")
             except Exception:
                 _LOGGER.exception("Stop callback %s failed", callback)
-        pending = [task for task in self._tasks if not task.done()]
+        current = asyncio.current_task()
+        pending = [task for task in self._tasks if not task.done() and task is not current]
         if pending:
             _done, still_pending = await asyncio.wait(pending, timeout=timeout)
             for task in still_pending:
-                _LOGGER.warning("Cancelling %s: still running after %.0f s", task.get_name(), timeout)
+                _LOGGER.warning(
+                    "Cancelling %s: still running after %.0f s", task.get_name(), timeout
+                )
                 task.cancel()
             if still_pending:
                 await asyncio.wait(still_pending, timeout=1.0)

@@ -147,9 +147,7 @@ def discover(
             if not (folder / "__init__.py").exists() or folder.name.startswith(("_", ".")):
                 continue
             try:
-                integration = _read_manifest(
-                    folder, f"{builtin_package}.{folder.name}", "built-in"
-                )
+                integration = _read_manifest(folder, f"{builtin_package}.{folder.name}", "built-in")
             except IntegrationError as err:
                 problems.append(str(err))
                 continue
@@ -286,10 +284,11 @@ class IntegrationLoader:
         self.loaded: dict[str, LoadedIntegration] = {}
         self.failed: dict[str, str] = {}
         self.setup_timeout = SETUP_TIMEOUT
+        self.builtin_package = BUILTIN_PACKAGE
 
     def available(self) -> dict[str, Integration]:
         if self._available is None:
-            self._available, self.discovery_problems = discover()
+            self._available, self.discovery_problems = discover(self.builtin_package)
             for problem in self.discovery_problems:
                 _LOGGER.error("Integration discovery: %s", problem)
         return self._available
@@ -311,9 +310,7 @@ class IntegrationLoader:
     ) -> None:
         """Set up ``blocks`` (domain -> raw settings) and their dependencies, level by level."""
         available = self.available()
-        levels, errors = resolve_order(
-            [d for d in blocks if d not in self.loaded], available
-        )
+        levels, errors = resolve_order([d for d in blocks if d not in self.loaded], available)
         for domain, reason in errors.items():
             self._fail(domain, reason, config)
         for level in levels:
@@ -339,16 +336,14 @@ class IntegrationLoader:
             _LOGGER.exception("Cannot import integration %s", domain)
             self._fail(domain, f"cannot import {integration.module_name}: {err}", config)
             return
-        if config is not None:
-            validated, errors = validate_block(config, domain, schema, block)
-            if errors:
+        validated, errors = validate_block(config, domain, schema, block)
+        if errors:
+            if config is not None:
                 config.errors.extend(errors)
-                for error in errors:
-                    _LOGGER.error("Configuration: %s", error)
-                self._fail(domain, "invalid configuration: " + "; ".join(map(str, errors)), None)
-                return
-        else:
-            validated = block
+            for error in errors:
+                _LOGGER.error("Configuration: %s", error)
+            self._fail(domain, "invalid configuration: " + "; ".join(map(str, errors)), None)
+            return
         setup = getattr(module, "setup", None)
         if setup is None or not asyncio.iscoroutinefunction(setup):
             self._fail(domain, f"{integration.module_name} has no async setup(hub, config)", config)
@@ -380,10 +375,12 @@ class IntegrationLoader:
         )
 
 
-def check_integration_config(config: LoadedConfig) -> list[ConfigError]:
+def check_integration_config(
+    config: LoadedConfig, builtin_package: str = BUILTIN_PACKAGE
+) -> list[ConfigError]:
     """Validate every block of ``config`` against its integration (used by ``check-config``)
     without setting anything up."""
-    available, problems = discover()
+    available, problems = discover(builtin_package)
     errors = [ConfigError(problem) for problem in problems]
     _levels, order_errors = resolve_order(config.blocks, available)
     for domain, reason in order_errors.items():
@@ -399,4 +396,3 @@ def check_integration_config(config: LoadedConfig) -> list[ConfigError]:
             continue
         errors.extend(validate_block(config, domain, schema, block)[1])
     return errors
-

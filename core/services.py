@@ -13,11 +13,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import voluptuous as vol
 
-from .events import Context, EventBus, is_coroutine_callable
+from .events import Context, EventBus
 from .places import PlaceIndex, UnknownPlace
 from .states import InvalidEntityId, normalize_entity_id
 
@@ -73,7 +73,6 @@ class Service:
     handler: ServiceHandler
     schema: vol.Schema | None
     supports_response: SupportsResponse
-    is_coro: bool
     description: str = ""
     fields: dict[str, Any] = field(default_factory=dict)
 
@@ -118,7 +117,7 @@ class ServiceRegistry:
         if schema is not None and not isinstance(schema, vol.Schema):
             schema = vol.Schema(dict(schema))
         self._services.setdefault(domain, {})[service] = Service(
-            handler, schema, supports_response, is_coroutine_callable(handler), description
+            handler, schema, supports_response, description
         )
 
     def remove(self, domain: str, service: str) -> None:
@@ -218,13 +217,10 @@ class ServiceRegistry:
         return None
 
     async def _run(self, service: Service, call: ServiceCall) -> ServiceResponse:
-        if service.is_coro:
-            result = await service.handler(call)  # type: ignore[misc]
-        else:
-            result = service.handler(call)
-            if asyncio.iscoroutine(result):
-                result = await result
-        return result  # type: ignore[return-value]
+        result = service.handler(call)
+        if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+            result = await result
+        return cast(ServiceResponse, result)
 
 
 def _as_list(key: str, value: Any) -> Iterable[str]:

@@ -124,8 +124,10 @@ class State(NamedTuple):
     def as_dict(self) -> dict[str, Any]:
         """The state in Home Assistant's JSON shape (datetimes left for the JSON encoder)."""
         updated = self.last_updated
-        changed = updated if self.last_changed_timestamp == self.last_updated_timestamp else (
-            self.last_changed
+        changed = (
+            updated
+            if self.last_changed_timestamp == self.last_updated_timestamp
+            else (self.last_changed)
         )
         return {
             "entity_id": self.entity_id,
@@ -221,7 +223,7 @@ class StateMachine:
         if attributes is None:
             attrs = EMPTY_ATTRIBUTES
         elif attributes.__class__ is ReadOnlyDict:
-            attrs = attributes  # type: ignore[assignment]
+            attrs = attributes
         else:
             attrs = ReadOnlyDict(attributes)
         now = self._now()

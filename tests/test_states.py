@@ -148,7 +148,7 @@ def test_context_is_carried_to_state_and_event() -> None:
 
 
 def test_trackers_get_only_their_entity_and_unsubscribe() -> None:
-    states, bus, _, _ = make()
+    states, _, _, _ = make()
     north: list[str] = []
     both: list[str] = []
     unsub_north = states.track("lock.gate_north", lambda e: north.append(e.data["entity_id"]))

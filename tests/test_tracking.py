@@ -1,0 +1,103 @@
+"""Clock and time tracking: manual clock, point in time, intervals, state tracking via the hub."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+
+import pytest
+
+from shouwang.core.clock import ManualClock, RealClock
+from shouwang.core.events import Event
+from shouwang.core.hub import Hub
+from shouwang.core.tracking import track_point_in_time, track_state_change, track_time_interval
+
+
+async def test_point_in_time_fires_once_at_the_right_time(hub: Hub, clock: ManualClock) -> None:
+    fired: list[datetime] = []
+    when = clock.now() + timedelta(minutes=30)
+    track_point_in_time(hub, when, fired.append)
+    await clock.advance(29 * 60)
+    assert fired == []
+    await clock.advance(60)
+    assert fired == [when]
+    await clock.advance(3600)
+    assert len(fired) == 1
+
+
+async def test_point_in_time_can_be_cancelled_and_needs_aware_time(
+    hub: Hub, clock: ManualClock
+) -> None:
+    fired: list[datetime] = []
+    cancel = track_point_in_time(hub, clock.now() + timedelta(seconds=5), fired.append)
+    cancel()
+    await clock.advance(10)
+    assert fired == []
+    with pytest.raises(ValueError):
+        track_point_in_time(hub, datetime(2026, 1, 1), fired.append)
+
+
+async def test_async_callbacks_run_as_hub_tasks(hub: Hub, clock: ManualClock) -> None:
+    fired: list[datetime] = []
+
+    async def callback(now: datetime) -> None:
+        fired.append(now)
+
+    track_point_in_time(hub, clock.now() + timedelta(seconds=1), callback)
+    await clock.advance(1)
+    await hub.block_till_done()
+    assert len(fired) == 1
+
+
+async def test_interval_does_not_drift_and_stops(hub: Hub, clock: ManualClock) -> None:
+    start = clock.time()
+    fired: list[float] = []
+    cancel = track_time_interval(
+        hub, timedelta(seconds=10), lambda now: fired.append(now.timestamp())
+    )
+    await clock.advance(35)
+    assert fired == [start + 10, start + 20, start + 30]
+    cancel()
+    await clock.advance(100)
+    assert len(fired) == 3
+    with pytest.raises(ValueError):
+        track_time_interval(hub, timedelta(0), fired.append)
+
+
+async def test_manual_clock_runs_chained_timers_in_order(clock: ManualClock) -> None:
+    order: list[str] = []
+
+    async def sleeper() -> None:
+        await clock.sleep(5)
+        order.append(f"slept until {clock.time() - start:.0f}")
+
+    start = clock.time()
+    clock.call_later(3, lambda: order.append("timer 3"))
+    task = asyncio.ensure_future(sleeper())
+    await clock.advance(10)
+    await task
+    assert order == ["timer 3", "slept until 5"]
+    assert clock.time() == start + 10
+
+
+async def test_track_state_change_helper(hub: Hub) -> None:
+    seen: list[Event] = []
+    unsub = track_state_change(hub, ["binary_sensor.fence_zone_3"], seen.append)
+    hub.states.set("binary_sensor.fence_zone_3", "on")
+    hub.states.set("binary_sensor.fence_zone_4", "on")
+    unsub()
+    hub.states.set("binary_sensor.fence_zone_3", "off")
+    assert [e.data["new_state"].state for e in seen] == ["on"]
+
+
+async def test_real_clock_timer_fires_on_the_loop() -> None:
+    clock = RealClock()
+    fired = asyncio.Event()
+    clock.call_later(0.001, fired.set)
+    await asyncio.wait_for(fired.wait(), timeout=5)
+    cancelled: list[int] = []
+    handle = clock.call_later(0.001, lambda: cancelled.append(1))
+    handle.cancel()
+    await clock.sleep(0.01)
+    assert cancelled == []
+    assert abs(clock.now().timestamp() - clock.time()) < 1
