@@ -105,7 +105,10 @@ class Hub:
         self.state = HubState.STARTING
         context = Context()
         if self.config_dir is not None:
-            self.loaded_config = load_config_dir(self.config_dir)
+            # file reads and YAML parsing stay off the loop
+            self.loaded_config = await self.loop.run_in_executor(
+                None, load_config_dir, self.config_dir
+            )
             self.config = self.loaded_config.core
             for error in self.loaded_config.errors:
                 _LOGGER.error("Configuration: %s", error)
@@ -121,6 +124,12 @@ class Hub:
         await self.block_till_done()
         self.state = HubState.RUNNING
         self.bus.fire(HUB_STARTED, {}, context)
+        _LOGGER.info(
+            "Hub running: %d integration(s) loaded, %d failed, %d entities",
+            len(self.integrations.loaded),
+            len(self.integrations.failed),
+            len(self.states),
+        )
 
     async def stop(self, timeout: float = DEFAULT_STOP_TIMEOUT, exit_code: int = 0) -> None:
         """Fire ``hub_stop``, run stop callbacks, wait up to ``timeout`` seconds (real time) for
