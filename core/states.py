@@ -158,6 +158,7 @@ class StateMachine:
         self._domains: dict[str, dict[str, State]] = {}
         self._trackers: dict[str, tuple[_Tracker, ...]] = {}
         self._dispatcher_unsub: Unsubscribe | None = None
+        self._json_cache: dict[str, tuple[State, bytes]] = {}
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, entity_id: str) -> State | None:
@@ -192,8 +193,22 @@ class StateMachine:
         return entity_id in self._states
 
     def as_json(self) -> bytes:
-        """All states as one JSON array (the body of ``GET /api/states``)."""
-        return orjson.dumps([state.as_dict() for state in self._states.values()])
+        """All states as one JSON array (the body of ``GET /api/states``). Each state's JSON is
+        kept until that entity's state changes, so repeated reads of a large site are cheap."""
+        return b"[" + b",".join([self._json(state) for state in self._states.values()]) + b"]"
+
+    def state_json(self, entity_id: str) -> bytes | None:
+        """One state as JSON, or None if the entity has no state."""
+        state = self.get(entity_id)
+        return None if state is None else self._json(state)
+
+    def _json(self, state: State) -> bytes:
+        cached = self._json_cache.get(state.entity_id)
+        if cached is not None and cached[0] is state:
+            return cached[1]
+        data = orjson.dumps(state.as_dict())
+        self._json_cache[state.entity_id] = (state, data)
+        return data
 
     # -- writing ----------------------------------------------------------------------------
     def set(
@@ -261,6 +276,7 @@ class StateMachine:
             return False
         del self._states[state.entity_id]
         del self._domains[state.domain][state.entity_id]
+        self._json_cache.pop(state.entity_id, None)
         self._bus.fire(
             STATE_CHANGED,
             {"entity_id": state.entity_id, "old_state": state, "new_state": None},

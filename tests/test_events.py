@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from typing import Any
 
 import pytest
@@ -165,6 +166,22 @@ async def test_activity_hooks_fire_on_first_and_last_listener() -> None:
     assert calls == ["first"]
     two()
     assert calls == ["first", "last"]
+
+
+def test_ulid_encoding_matches_the_reference_algorithm() -> None:
+    def reference(timestamp: float, randomness: int) -> str:
+        value = (int(timestamp * 1000) << 80) | randomness
+        digits = []
+        for _ in range(26):
+            digits.append("0123456789ABCDEFGHJKMNPQRSTVWXYZ"[value & 31])
+            value >>= 5
+        return "".join(reversed(digits))
+
+    for seed, timestamp in [(1, 0.0), (2, 1764367200.5), (3, 2**47 / 1000)]:
+        random.seed(seed)
+        expected = reference(timestamp, random.getrandbits(80))
+        random.seed(seed)
+        assert ulid_at(timestamp) == expected
 
 
 def test_context_ids_are_unique_sortable_ulids() -> None:

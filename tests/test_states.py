@@ -198,3 +198,11 @@ def test_as_json_matches_home_assistant_shape() -> None:
     assert data[0]["last_changed"] == "2027-01-15T08:00:00+00:00"
     assert set(data[0]["context"]) == {"id", "parent_id", "user_id"}
     assert states.get("lock.gate_north").name == "北门"  # type: ignore[union-attr]
+    assert states.as_json() is not states.as_json()
+    assert states.as_json() == states.as_json()
+    states.set("lock.gate_north", "unlocked", {"friendly_name": "北门"})
+    assert orjson.loads(states.as_json())[0]["state"] == "unlocked"  # cache follows changes
+    assert orjson.loads(states.state_json("lock.gate_north") or b"")["state"] == "unlocked"
+    states.remove("lock.gate_north")
+    assert states.as_json() == b"[]"
+    assert states.state_json("lock.gate_north") is None
