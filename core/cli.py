@@ -3,19 +3,22 @@
 ``shouwang run -c DIR`` runs the hub on a config directory (created with a starter
 ``configuration.yaml`` when missing); ``shouwang demo`` runs the bundled demo community;
 ``shouwang check-config -c DIR`` prints every configuration error with ``file:line`` and exits
-non-zero if there is any. Ctrl-C and SIGTERM stop the hub cleanly.
+non-zero if there is any; ``shouwang trace AUTOMATION -c DIR`` prints its stored run traces.
+Ctrl-C and SIGTERM stop the hub cleanly.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .config import CONFIG_FILE, ensure_config_dir, load_config_dir
@@ -52,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     check = commands.add_parser("check-config", help="validate a config directory")
     check.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+    trace = commands.add_parser("trace", help="show an automation's stored run traces")
+    trace.add_argument("automation", help="automation id, alias or entity id")
+    trace.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+    trace.add_argument("--run", help="the run id of one trace (default: the latest)")
+    trace.add_argument("--list", action="store_true", help="list the stored runs")
     return parser
 
 
@@ -63,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "trace":
+        return show_trace(args.config, args.automation, args.run, args.list)
     if args.command == "demo":
         if args.config is None:
             with tempfile.TemporaryDirectory(prefix="shouwang-demo-") as tmp:
@@ -112,6 +122,33 @@ def check_config(config_dir: Path) -> int:
         print(f"{len(errors)} error(s) in {config_dir}", file=sys.stderr)
         return 1
     print(f"{config_dir / CONFIG_FILE}: OK ({len(loaded.blocks)} integration block(s))")
+    return 0
+
+
+def show_trace(config_dir: Path, automation: str, run_id: str | None, list_runs: bool) -> int:
+    """Print an automation's stored trace(s) as JSON (what the hub saved on its last runs)."""
+    from .entity import slugify
+    from .trace import TraceStore
+
+    store = TraceStore(config_dir / ".storage" / "traces.json")
+    store.load()
+    wanted = automation.removeprefix("automation.")
+    keys = {entry["automation_id"] for entry in store.list()}
+    matches = [key for key in keys if key == automation or slugify(key) == slugify(wanted)]
+    if not matches:
+        print(f"no traces stored for {automation!r} in {config_dir}", file=sys.stderr)
+        return 1
+    key = matches[0]
+    if list_runs:
+        output: Any = store.list(key)
+    elif run_id is not None:
+        output = store.get(key, run_id)
+        if output is None:
+            print(f"no trace {run_id} for {key!r}", file=sys.stderr)
+            return 1
+    else:
+        output = store.latest(key)
+    print(json.dumps(output, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -68,9 +68,10 @@ class Context:
         user_id: str | None = None,
         parent_id: str | None = None,
         id: str | None = None,
+        created: float | None = None,
     ) -> None:
         self._id = id
-        self._created = time.time()
+        self._created = time.time() if created is None else created
         self.user_id = user_id
         self.parent_id = parent_id
 
@@ -101,22 +102,30 @@ class Context:
 class Event:
     """One thing that happened: a type, its data, when (UTC) and why (context)."""
 
-    __slots__ = ("_time_fired", "context", "data", "event_type", "origin", "time_fired_timestamp")
+    __slots__ = ("_context", "_time_fired", "data", "event_type", "origin", "time_fired_timestamp")
 
     def __init__(
         self,
         event_type: str,
         data: Mapping[str, Any] | None,
-        context: Context,
+        context: Context | None,
         time_fired_timestamp: float,
         origin: str = "local",
     ) -> None:
         self.event_type = event_type
         self.data: Mapping[str, Any] = data if data is not None else {}
-        self.context = context
+        self._context = context
         self.time_fired_timestamp = time_fired_timestamp
         self.origin = origin
         self._time_fired: datetime | None = None
+
+    @property
+    def context(self) -> Context:
+        """Why the event happened. Events fired without one get a fresh context, made on first
+        read (most events on a busy bus are never asked)."""
+        if self._context is None:
+            self._context = Context(created=self.time_fired_timestamp)
+        return self._context
 
     @property
     def time_fired(self) -> datetime:
@@ -179,10 +188,14 @@ class EventBus:
         listeners = self._listeners.get(event_type, ())
         if not listeners and not self._match_all:
             return
-        event = Event(
-            event_type, data, context if context is not None else Context(), self._now(), origin
-        )
+        event = Event(event_type, data, context, self._now(), origin)
         for callback, event_filter, is_coro, name in listeners:
+            if event_filter is None and not is_coro:  # the common case first: one test
+                try:
+                    callback(event)
+                except Exception:
+                    _LOGGER.exception("Listener %s failed on %s", name, event_type)
+                continue
             if event_filter is not None:
                 try:
                     if not event_filter(event.data):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from . import notifications
 from .clock import Clock, RealClock, TimerHandle
@@ -24,6 +25,10 @@ from .loader import IntegrationLoader
 from .places import PlaceIndex
 from .services import ServiceRegistry
 from .states import StateMachine
+from .webhooks import WebhookRegistry
+
+if TYPE_CHECKING:
+    from .template import TemplateEnvironment
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -57,12 +62,15 @@ class Hub:
         self._stop_callbacks: list[Callable[[], Awaitable[None] | None]] = []
         self._stopped = asyncio.Event()
         self.exit_code = 0
-        self.bus = EventBus(self.clock.time, self.create_task)
+        # the real clock's time() is time.time itself: one Python call less per event
+        now = time.time if type(self.clock) is RealClock else self.clock.time
+        self.bus = EventBus(now, self.create_task)
         self.places = PlaceIndex()
-        self.states = StateMachine(self.bus, self.clock.time)
+        self.states = StateMachine(self.bus, now)
         self.services = ServiceRegistry(self.bus, self.places, self.create_task)
         self.entities = EntityRegistry(self)
         self.integrations = IntegrationLoader(self)
+        self.webhooks = WebhookRegistry()
         self._ticker: TimerHandle | None = None
         self.bus.set_activity_hooks(TIME_CHANGED, self._start_ticker, self._stop_ticker)
         notifications.register_services(self)
@@ -83,6 +91,18 @@ class Hub:
     @property
     def pending_tasks(self) -> int:
         return len(self._tasks)
+
+    # -- templates --------------------------------------------------------------------------
+    @property
+    def templates(self) -> TemplateEnvironment:
+        """The hub's template environment, created on first use (so a hub that never renders
+        a template never imports Jinja)."""
+        env: TemplateEnvironment | None = self.__dict__.get("_templates")
+        if env is None:
+            from .template import TemplateEnvironment
+
+            env = self.__dict__["_templates"] = TemplateEnvironment(self)
+        return env
 
     async def block_till_done(self, max_rounds: int = 1000) -> None:
         """Wait until no hub task is pending (tasks may start others)."""

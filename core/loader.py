@@ -40,6 +40,8 @@ _LOGGER = logging.getLogger(__name__)
 ENTRY_POINT_GROUP: Final = "shouwang.integrations"
 BUILTIN_PACKAGE: Final = "shouwang.integrations"
 SETUP_TIMEOUT: Final = 60.0
+#: set up for every hub with a config directory, configured or not
+DEFAULT_INTEGRATIONS: Final = ("automation",)
 _DOMAIN_RE: Final = re.compile(r"^[a-z][a-z0-9_]*$")
 
 MANIFEST_SCHEMA: Final = vol.Schema(
@@ -302,8 +304,10 @@ class IntegrationLoader:
         return self.loaded[domain].runtime
 
     async def setup_configured(self, config: LoadedConfig) -> None:
-        """Set up every integration named in ``config`` (and their dependencies)."""
-        await self.setup_many(config.blocks, config)
+        """Set up every integration named in ``config`` (and their dependencies), plus the
+        ones every config directory gets (automations)."""
+        defaults = [domain for domain in DEFAULT_INTEGRATIONS if domain in self.available()]
+        await self.setup_many({**dict.fromkeys(defaults), **config.blocks}, config)
 
     async def setup_many(
         self, blocks: Mapping[str, Any], config: LoadedConfig | None = None
@@ -385,7 +389,8 @@ def check_integration_config(
     _levels, order_errors = resolve_order(config.blocks, available)
     for domain, reason in order_errors.items():
         errors.append(config.error(domain if domain in config.blocks else None, reason))
-    for domain, block in config.blocks.items():
+    defaults = [domain for domain in DEFAULT_INTEGRATIONS if domain in available]
+    for domain, block in {**dict.fromkeys(defaults), **config.blocks}.items():
         integration = available.get(domain)
         if integration is None:
             continue
@@ -394,5 +399,10 @@ def check_integration_config(
         except Exception as err:
             errors.append(config.error(domain, f"cannot import {integration.module_name}: {err}"))
             continue
-        errors.extend(validate_block(config, domain, schema, block)[1])
+        validated, block_errors = validate_block(config, domain, schema, block)
+        errors.extend(block_errors)
+        deep_check = getattr(integration.module(), "check_config", None)
+        if not block_errors and deep_check is not None:
+            # integrations whose blocks hold more than settings (automations) check those too
+            errors.extend(deep_check(config.config_dir, validated))
     return errors

@@ -144,6 +144,14 @@ class State(NamedTuple):
         }
 
 
+def _readonly(attributes: Mapping[str, Any] | None) -> ReadOnlyDict:
+    if attributes is None:
+        return EMPTY_ATTRIBUTES
+    if attributes.__class__ is ReadOnlyDict:
+        return attributes  # type: ignore[return-value]
+    return ReadOnlyDict(attributes)
+
+
 # A tracker: (callback, is_coroutine_function)
 _Tracker = tuple[EventCallback, bool]
 
@@ -159,6 +167,7 @@ class StateMachine:
         self._trackers: dict[str, tuple[_Tracker, ...]] = {}
         self._dispatcher_unsub: Unsubscribe | None = None
         self._json_cache: dict[str, tuple[State, bytes]] = {}
+        self._domain_of: dict[str, dict[str, State]] = {}  # entity id -> its domain's dict
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, entity_id: str) -> State | None:
@@ -235,33 +244,34 @@ class StateMachine:
                 f"State of {entity_id} is {len(new_state)} characters long; "
                 f"the limit is {MAX_STATE_LENGTH} (put long values in attributes)"
             )
-        if attributes is None:
-            attrs = EMPTY_ATTRIBUTES
-        elif attributes.__class__ is ReadOnlyDict:
-            attrs = attributes
-        else:
-            attrs = ReadOnlyDict(attributes)
         now = self._now()
         if old is None:
             last_changed = now
-        elif old.state == new_state:
-            if not force_update and old.attributes == attrs:
-                return old
-            last_changed = old.last_changed_timestamp
+            attrs = _readonly(attributes)
         else:
-            last_changed = now
+            same_attributes = (
+                old.attributes == attributes if attributes is not None else not old.attributes
+            )
+            if old.state == new_state:
+                if same_attributes and not force_update:
+                    return old
+                last_changed = old.last_changed_timestamp
+            else:
+                last_changed = now
+            # unchanged attributes are shared with the old state, not copied
+            attrs = old.attributes if same_attributes else _readonly(attributes)
         if context is None:
-            context = Context()
+            context = Context(created=now)
         state = State(entity_id, new_state, attrs, last_changed, now, context)
         self._states[entity_id] = state
-        if old is None:
+        by_domain = self._domain_of.get(entity_id)
+        if by_domain is None:
             domain = entity_id.partition(".")[0]
             by_domain = self._domains.get(domain)
             if by_domain is None:
                 by_domain = self._domains[domain] = {}
-            by_domain[entity_id] = state
-        else:
-            self._domains[state.domain][entity_id] = state
+            self._domain_of[entity_id] = by_domain
+        by_domain[entity_id] = state
         self._bus.fire(
             STATE_CHANGED,
             {"entity_id": entity_id, "old_state": old, "new_state": state},
@@ -276,6 +286,7 @@ class StateMachine:
             return False
         del self._states[state.entity_id]
         del self._domains[state.domain][state.entity_id]
+        del self._domain_of[state.entity_id]
         self._json_cache.pop(state.entity_id, None)
         self._bus.fire(
             STATE_CHANGED,
