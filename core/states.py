@@ -148,7 +148,7 @@ def _readonly(attributes: Mapping[str, Any] | None) -> ReadOnlyDict:
     if attributes is None:
         return EMPTY_ATTRIBUTES
     if attributes.__class__ is ReadOnlyDict:
-        return attributes  # type: ignore[return-value]
+        return attributes
     return ReadOnlyDict(attributes)
 
 

@@ -1,0 +1,201 @@
+"""Finding and validating automations: the ``automation:`` block of configuration.yaml and
+every ``automations/*.yaml`` file, Home Assistant's syntax (old and new key spellings),
+blueprints expanded. One validator serves load, reload, check-config and the editor API; every
+error names ``file:line``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import voluptuous as vol
+
+from shouwang.core.blueprint import (
+    BUNDLED_BLUEPRINTS,
+    BlueprintError,
+    BlueprintStore,
+    expand_automation,
+    is_blueprint_config,
+)
+from shouwang.core.conditions import validate_conditions
+from shouwang.core.config import CONFIG_FILE, ConfigError
+from shouwang.core.entity import slugify
+from shouwang.core.script import validate_actions
+from shouwang.core.triggers import validate_triggers
+from shouwang.core.yaml_loader import YamlError, load_yaml, mark_of
+
+_LOGGER = logging.getLogger(__name__)
+
+AUTOMATIONS_DIR: Final = "automations"
+MODES: Final = ("single", "restart", "queued", "parallel")
+DEFAULT_MAX_RUNS: Final = 10
+LOG_LEVELS: Final = ("silent", "critical", "error", "warning", "info", "debug")
+
+_RENAMED: Final = {"trigger": "triggers", "condition": "conditions", "action": "actions"}
+
+AUTOMATION_SCHEMA: Final = vol.Schema(
+    {
+        vol.Optional("id"): vol.Coerce(str),
+        vol.Optional("alias"): vol.Coerce(str),
+        vol.Optional("description"): str,
+        vol.Optional("mode", default="single"): vol.In(MODES),
+        vol.Optional("max", default=DEFAULT_MAX_RUNS): vol.All(vol.Coerce(int), vol.Range(min=1)),
+        vol.Optional("max_exceeded", default="warning"): vol.All(vol.Lower, vol.In(LOG_LEVELS)),
+        vol.Optional("initial_state"): bool,
+        vol.Optional("variables", default=dict): dict,
+        vol.Optional("trigger_variables", default=dict): dict,
+        vol.Required("triggers"): validate_triggers,
+        vol.Optional("conditions", default=list): validate_conditions,
+        vol.Required("actions"): validate_actions,
+        vol.Optional("trace", default=dict): {
+            vol.Optional("stored_traces", default=5): vol.All(
+                vol.Coerce(int), vol.Range(min=0, max=1000)
+            )
+        },
+        vol.Optional("_blueprint"): dict,
+    }
+)
+
+
+def normalise_keys(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept the older singular spellings (``trigger:``, ``condition:``, ``action:``)."""
+    result = dict(config)
+    for old, new in _RENAMED.items():
+        if old in result:
+            if new in result:
+                raise vol.Invalid(f"use either '{old}' or '{new}', not both", path=[old])
+            result[new] = result.pop(old)
+    return result
+
+
+@dataclass(slots=True)
+class AutomationConfig:
+    """One valid automation, with where it came from."""
+
+    config: dict[str, Any]
+    file: str
+    line: int | None
+    raw: Any = None
+
+    @property
+    def key(self) -> str:
+        """A stable key: the id, else the alias; used for the entity id and traces."""
+        return str(self.config.get("id") or self.config.get("alias") or f"{self.file}:{self.line}")
+
+    @property
+    def object_id(self) -> str:
+        return slugify(self.key) or "automation"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("alias") or self.config.get("id") or self.object_id)
+
+
+@dataclass(slots=True)
+class LoadResult:
+    automations: list[AutomationConfig] = field(default_factory=list)
+    errors: list[ConfigError] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def validate_automation(
+    raw: Any, store: BlueprintStore, file: str, line: int | None
+) -> tuple[dict[str, Any] | None, list[ConfigError]]:
+    """Validate one automation (expanding a blueprint); errors carry file:line of the field."""
+    if not isinstance(raw, Mapping):
+        return None, [ConfigError("an automation must be a mapping", file, line, "automation")]
+    config: Mapping[str, Any] = raw
+    try:
+        if is_blueprint_config(config):
+            # the expansion keeps line marks: blueprint parts point into the blueprint file
+            config = expand_automation(store, config, file=file, line=line)
+        normalised = normalise_keys(config)
+        return AUTOMATION_SCHEMA(normalised), []
+    except BlueprintError as err:
+        return None, [ConfigError(err.message, err.file or file, err.line or line, "automation")]
+    except vol.Invalid as err:
+        errors = err.errors if isinstance(err, vol.MultipleInvalid) else [err]
+        return None, [_error(config, error, file, line) for error in errors]
+
+
+def _error(raw: Any, error: vol.Invalid, file: str, line: int | None) -> ConfigError:
+    path = [part if isinstance(part, int) else str(part) for part in error.path]
+    # the error path uses the new key names; the file may use the old ones
+    for index, part in enumerate(path[:1]):
+        for old, new in _RENAMED.items():
+            if part == new and isinstance(raw, Mapping) and old in raw:
+                path[index] = old
+    mark = mark_of(raw, path)
+    where_file, where_line = mark if mark is not None else (file, line)
+    name = raw.get("alias") or raw.get("id") if isinstance(raw, Mapping) else None
+    label = f"automation {name!r}: " if name else ""
+    dotted = ".".join(str(p) for p in path)
+    message = error.error_message
+    if message == "extra keys not allowed" and path:
+        message = f"unknown key {path[-1]!r}"
+    elif message == "required key not provided" and path:
+        message = f"missing required key {path[-1]!r}"
+    return ConfigError(
+        f"{label}{dotted + ': ' if dotted else ''}{message}", where_file, where_line, "automation"
+    )
+
+
+def blueprint_store(config_dir: Path) -> BlueprintStore:
+    return BlueprintStore([config_dir / "blueprints", BUNDLED_BLUEPRINTS])
+
+
+def load_automations(
+    config_dir: Path, block: Any, store: BlueprintStore | None = None
+) -> LoadResult:
+    """Every automation from the ``automation:`` block and ``automations/*.yaml``. Pass the
+    hub's ``store`` so parsed blueprints are reused across reloads. Blocking: file I/O."""
+    result = LoadResult()
+    store = store if store is not None else blueprint_store(config_dir)
+    sources: list[tuple[Any, str]] = []
+    if block is not None:
+        sources.append((block, str(config_dir / CONFIG_FILE)))
+        result.files.append(config_dir / CONFIG_FILE)
+    folder = config_dir / AUTOMATIONS_DIR
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*.yaml")):
+            if any(part.startswith(".") for part in path.relative_to(folder).parts):
+                continue
+            result.files.append(path)
+            try:
+                sources.append((load_yaml(path, secrets_root=config_dir), str(path)))
+            except YamlError as err:
+                result.errors.append(ConfigError(err.message, err.file, err.line, "automation"))
+    seen: dict[str, AutomationConfig] = {}
+    for data, file in sources:
+        items = data if isinstance(data, list) else [] if data in (None, {}) else [data]
+        for raw in items:
+            mark = mark_of(raw)
+            line = mark[1] if mark else None
+            config, errors = validate_automation(raw, store, mark[0] if mark else file, line)
+            result.errors.extend(errors)
+            if config is None:
+                continue
+            automation = AutomationConfig(config, mark[0] if mark else file, line, raw)
+            if automation.object_id in seen:
+                other = seen[automation.object_id]
+                result.errors.append(
+                    ConfigError(
+                        f"duplicate automation id {automation.key!r} "
+                        f"(also at {other.file}:{other.line})",
+                        automation.file,
+                        automation.line,
+                        "automation",
+                    )
+                )
+                continue
+            seen[automation.object_id] = automation
+            result.automations.append(automation)
+    return result
+
+
+def check_config(config_dir: Path, block: Any) -> list[ConfigError]:
+    """``shouwang check-config``: every error in automations and the blueprints they use."""
+    return load_automations(config_dir, block).errors
