@@ -516,6 +516,7 @@ async def _wait(hub: Hub, future: asyncio.Future[Any], timeout: float | None) ->
     if timeout is None:
         await future
         return True
+
     def expire() -> None:
         if not future.done():
             future.cancel()

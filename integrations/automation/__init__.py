@@ -19,6 +19,7 @@ import voluptuous as vol
 
 from shouwang.core import notifications
 from shouwang.core.config import CONFIG_FILE, ConfigError
+from shouwang.core.hub import freeze_startup_objects
 from shouwang.core.services import ServiceCall, ServiceValidationError
 from shouwang.core.trace import TraceStore
 from shouwang.core.tracking import track_point_in_time
@@ -40,6 +41,7 @@ CONFIG_SCHEMA: Final = vol.Schema(vol.Any(None, list, dict))
 WATCH_INTERVAL: Final = timedelta(seconds=2)
 SAVE_DELAY: Final = timedelta(seconds=5)
 TRACES_FILE: Final = ".storage/traces.json"
+ADD_BATCH: Final = 250
 
 
 class AutomationRuntime:
@@ -81,7 +83,10 @@ class AutomationRuntime:
             automation = Automation(self.hub, source, self.traces)
             self.automations[entity_id] = automation
             added.append(automation)
-        await self.hub.entities.add(added, integration="automation")
+        # in batches, yielding between them, so 10,000 automations never hold the loop long
+        for start in range(0, len(added), ADD_BATCH):
+            await self.hub.entities.add(added[start : start + ADD_BATCH], integration="automation")
+            await asyncio.sleep(0)
 
     async def reload(self) -> list[ConfigError]:
         """Re-read every automation; apply them only if there is no error at all."""
@@ -104,6 +109,7 @@ class AutomationRuntime:
             return errors
         notifications.dismiss(self.hub, "automation_reload_failed")
         await self.apply(result)
+        freeze_startup_objects()
         _LOGGER.info("Reloaded %d automations", len(self.automations))
         return []
 
