@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
+import shutil
 import signal
 import sys
 import tempfile
@@ -24,6 +25,9 @@ from . import __version__
 from .config import CONFIG_FILE, ensure_config_dir, load_config_dir
 
 DEFAULT_CONFIG_DIR = Path.home() / ".shouwang"
+# The repository's starter automations (found next to core/ in a source or editable install;
+# a wheel does not ship them yet, and the demo then runs without them).
+BUNDLED_AUTOMATIONS = Path(__file__).resolve().parents[1] / "automations"
 
 DEMO_CONFIGURATION = """\
 # The demo community: simulated devices on the hub's own bus.
@@ -86,6 +90,11 @@ def _run_demo(config_dir: Path, duration: float | None) -> int:
     path = config_dir / CONFIG_FILE
     if not path.exists():
         path.write_text(DEMO_CONFIGURATION, encoding="utf-8")
+    automations = config_dir / "automations"
+    if not automations.exists() and BUNDLED_AUTOMATIONS.is_dir():
+        automations.mkdir()
+        for source in sorted(BUNDLED_AUTOMATIONS.glob("*.yaml")):
+            shutil.copyfile(source, automations / source.name)
     print(f"Shouwang {__version__} demo community; config in {config_dir}; Ctrl-C stops it.")
     return asyncio.run(run_hub(config_dir, duration))
 

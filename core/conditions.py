@@ -83,6 +83,10 @@ def _label(kind: str, alias: str | None) -> str:
     return f"'{kind}' {alias!r}" if alias else f"'{kind}'"
 
 
+def _leaf_label(kind: str, alias: str | None) -> str:
+    return f"'{kind}' condition {alias!r}" if alias else f"'{kind}' condition"
+
+
 def _nested(
     kind: str, alias: str | None, total: int, errors: list[tuple[int, ConditionError]]
 ) -> ConditionError:
@@ -430,7 +434,7 @@ class Condition:
         raise NotImplementedError
 
     def _error(self, message: str) -> ConditionError:
-        return ConditionError(f"In {_label(self.kind, self.alias)} condition: {message}")
+        return ConditionError(f"In {_leaf_label(self.kind, self.alias)}: {message}")
 
     def __repr__(self) -> str:
         alias = f" {self.alias!r}" if self.alias else ""
@@ -786,7 +790,7 @@ def _is_enabled(hub: Hub, config: Mapping[str, Any]) -> bool:
         except TemplateError as err:
             kind = config.get("condition", "?")
             raise ConditionError(
-                f"In {_label(str(kind), config.get('alias'))} condition: "
+                f"In {_leaf_label(str(kind), config.get('alias'))}: "
                 f"'enabled' template failed: {err}"
             ) from err
     return bool(enabled)

@@ -66,3 +66,30 @@ async def test_demo_lock_relocks_after_the_pulse(tmp_path: Path, clock: ManualCl
     state = hub.states.get("light.stairwell_b1")
     assert state is not None and state.attributes["brightness"] == 80
     await hub.stop()
+
+
+async def test_shipped_automations_catch_the_forced_gate(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    import shutil
+
+    from shouwang.core.cli import BUNDLED_AUTOMATIONS
+
+    (tmp_path / "automations").mkdir()
+    shutil.copy(BUNDLED_AUTOMATIONS / "community.yaml", tmp_path / "automations")
+    hub = await start_demo(tmp_path, clock)
+    automations = hub.integrations.runtime("automation")
+    assert automations.errors == []
+    assert len(automations.automations) == 4
+    forced = []
+    hub.bus.listen("door_forced", forced.append)
+    await clock.advance(2 * 8 + 1)  # eight badge-ins: no alarm
+    assert forced == []
+    assert hub.states.is_state("siren.guard_room", "off")
+    await clock.advance(2)  # the ninth pass forces the door
+    assert len(forced) == 1
+    assert forced[0].data["lock_state"] == "locked"
+    assert hub.states.is_state("siren.guard_room", "on")
+    await clock.advance(121)  # the siren rule turns it off after two minutes
+    assert hub.states.is_state("siren.guard_room", "off")
+    await hub.stop()

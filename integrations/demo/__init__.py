@@ -42,6 +42,9 @@ CONFIG_SCHEMA = vol.Schema(
     }
 )
 
+#: events the demo prints as they happen (the shipped automations fire them)
+SECURITY_EVENTS = ("door_forced", "door_held_open", "perimeter_breach", "panic_pressed")
+
 PLACES = (
     Place("P-COMMUNITY", "示例花园", "community"),
     Place("P-GATE-N", "北门", "pedestrian_gate", "P-COMMUNITY", 120, 20),
@@ -96,9 +99,15 @@ class DemoCommunity:
         ]
 
     def simulate(self, now: Any) -> None:
-        """One simulator step: someone passes the gate; now and then the fence or a visitor."""
+        """One simulator step: a resident badges through the gate (lock opens, door opens and
+        closes, lock closes); every ninth time the door is forced instead; now and then the
+        fence sees motion or a visitor rings."""
         self.step += 1
         context = Context()
+        if self.step % 9 != 0:
+            self.gate_lock.lock_state = "unlocked"
+            self.gate_lock.changed_by = "card"
+            self.gate_lock.write_state(context)
         self.gate_door.is_on = True
         self.gate_door.write_state(context)
         self.passages.count += 1
@@ -113,6 +122,10 @@ class DemoCommunity:
     def _close_door(self, now: Any) -> None:
         self.gate_door.is_on = False
         self.gate_door.write_state()
+        if self.gate_lock.lock_state != "locked":  # the maglock closes with the door
+            self.gate_lock.lock_state = "locked"
+            self.gate_lock.changed_by = "door closed"
+            self.gate_lock.write_state()
 
 
 async def setup(hub: Hub, config: dict[str, Any]) -> DemoCommunity:
@@ -125,12 +138,18 @@ async def setup(hub: Hub, config: dict[str, Any]) -> DemoCommunity:
     hub.on_stop(cancel)
     if config["log_states"]:
         hub.on_stop(hub.bus.listen(STATE_CHANGED, _log_change))
+        for event_type in SECURITY_EVENTS:
+            hub.on_stop(hub.bus.listen(event_type, _log_event))
     _LOGGER.info("Demo community: %d entities at %d places", len(demo.entities), len(PLACES))
     return demo
 
 
+def _log_event(event: Event) -> None:
+    _LOGGER.warning("EVENT %s %s", event.event_type, dict(event.data))
+
+
 def _log_change(event: Event) -> None:
     old, new = event.data["old_state"], event.data["new_state"]
-    if new is None:
+    if new is None or (old is not None and old.state == new.state):
         return
     _LOGGER.info("%s: %s -> %s", event.data["entity_id"], old.state if old else "(new)", new.state)
