@@ -33,7 +33,13 @@ from astral.sun import sunrise, sunset
 
 from .durations import DURATION, POSITIVE_DURATION, parse_duration, render_duration, time_of_day
 from .states import InvalidEntityId, State, normalize_entity_id
-from .template import Template, TemplateError, is_template_string, result_as_boolean
+from .template import (
+    Template,
+    TemplateError,
+    forgiving_boolean,
+    is_template_string,
+    result_as_boolean,
+)
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -65,11 +71,10 @@ _TIME_DOMAINS: Final = ("input_datetime", "time", "sensor")
 
 # -- errors -----------------------------------------------------------------------------------
 class ConditionError(Exception):
-    """A condition that could not be evaluated. ``str()`` is Home Assistant's nested form::
-
-    In 'condition' (item 2 of 3):
-      In 'state' condition 'North gate locked': unknown entity lock.gate_nort
-    """
+    """A condition that could not be evaluated. ``str()`` nests like Home Assistant's: a line
+    ``In 'condition' (item 2 of 3):`` per failing position, and indented below it the failing
+    condition with its alias, e.g. ``In 'state' condition 'North gate': unknown entity
+    lock.gate_nort``."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -110,24 +115,10 @@ def _enabled(value: Any) -> bool | str:
         return value
     if isinstance(value, str) and is_template_string(value):
         return value
-    result = _boolean(value)
+    result = forgiving_boolean(value, None)
     if result is None:
         raise vol.Invalid(f"expected true, false or a template, got {value!r}")
-    return result
-
-
-def _boolean(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in ("1", "true", "yes", "on", "enable"):
-            return True
-        if text in ("0", "false", "no", "off", "disable"):
-            return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0
-    return None
+    return bool(result)
 
 
 _BASE: Final[dict[Any, Any]] = {
@@ -267,9 +258,8 @@ def _conditions_list(value: Any) -> list[dict[str, Any]]:
     return validate_conditions(value)
 
 
-def _state_schema(config: dict[str, Any]) -> dict[str, Any]:
-    values = _attribute_values if "attribute" in config else _state_values
-    schema = vol.Schema(
+def _state_fields(values: Callable[[Any], list[Any]]) -> Any:
+    return vol.Schema(
         {
             **_BASE,
             vol.Required("condition"): "state",
@@ -280,6 +270,15 @@ def _state_schema(config: dict[str, Any]) -> dict[str, Any]:
             vol.Optional("for"): POSITIVE_DURATION,
         }
     )
+
+
+# ``state:`` is text (or a list of texts); with ``attribute:`` any value, compared as it is
+_STATE_SCHEMA: Final = _state_fields(_state_values)
+_STATE_ATTRIBUTE_SCHEMA: Final = _state_fields(_attribute_values)
+
+
+def _state_schema(config: dict[str, Any]) -> dict[str, Any]:
+    schema = _STATE_ATTRIBUTE_SCHEMA if "attribute" in config else _STATE_SCHEMA
     result: dict[str, Any] = schema(config)
     return result
 
@@ -346,6 +345,7 @@ _SCHEMAS: Final[dict[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
 }
 
 _SHORTHANDS: Final = ("and", "or", "not")
+_BASE_SCHEMA: Final = vol.Schema(_BASE)
 
 
 def _shorthand(kind: str, key: str, config: dict[str, Any]) -> dict[str, Any]:
@@ -354,7 +354,7 @@ def _shorthand(kind: str, key: str, config: dict[str, Any]) -> dict[str, Any]:
     except vol.Invalid as err:
         err.prepend([key])
         raise
-    base: dict[str, Any] = vol.Schema(_BASE)({k: v for k, v in config.items() if k != key})
+    base: dict[str, Any] = _BASE_SCHEMA({k: v for k, v in config.items() if k != key})
     return {"condition": kind, "conditions": conditions, **base}
 
 

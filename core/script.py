@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from .conditions import Condition, compile_conditions, validate_conditions
-from .durations import DURATION, parse_duration
+from .durations import POSITIVE_DURATION, render_duration
 from .events import Context, Event
 from .services import ServiceNotFound
-from .template import is_template_string
+from .template import is_template_string, result_as_boolean
 from .trace import Trace
 from .triggers import attach_triggers, validate_triggers
 
@@ -157,12 +157,12 @@ SCHEMAS: Final[dict[str, Any]] = {
             }
         ),
     ),
-    "delay": vol.Schema({**_COMMON, vol.Required("delay"): DURATION}),
+    "delay": vol.Schema({**_COMMON, vol.Required("delay"): POSITIVE_DURATION}),
     "wait_template": vol.Schema(
         {
             **_COMMON,
             vol.Required("wait_template"): str,
-            vol.Optional("timeout"): DURATION,
+            vol.Optional("timeout"): POSITIVE_DURATION,
             vol.Optional("continue_on_timeout", default=True): bool,
         }
     ),
@@ -170,7 +170,7 @@ SCHEMAS: Final[dict[str, Any]] = {
         {
             **_COMMON,
             vol.Required("wait_for_trigger"): validate_triggers,
-            vol.Optional("timeout"): DURATION,
+            vol.Optional("timeout"): POSITIVE_DURATION,
             vol.Optional("continue_on_timeout", default=True): bool,
         }
     ),
@@ -397,11 +397,7 @@ class DelayStep(Step):
 
 
 def _duration(run: Run, value: Any) -> timedelta:
-    if isinstance(value, str) and is_template_string(value):
-        value = run.hub.templates.template(value).render(run.variables)
-    elif isinstance(value, Mapping):
-        value = run.render(value)
-    return parse_duration(value)
+    return render_duration(run.hub, value, run.variables)
 
 
 class EventStep(Step):
@@ -443,8 +439,6 @@ class WaitTemplateStep(Step):
         self.continue_on_timeout: bool = config["continue_on_timeout"]
 
     async def run(self, run: Run, path: str) -> None:
-        from .triggers.template import is_true
-
         hub = run.hub
         template = hub.templates.template(self.template)
         timeout = _duration(run, self.timeout).total_seconds() if self.timeout is not None else None
@@ -457,7 +451,7 @@ class WaitTemplateStep(Step):
             for remove in tracked:
                 remove()
             tracked.clear()
-            if is_true(result):
+            if result_as_boolean(result):
                 if not done.done():
                     done.set_result(None)
                 return

@@ -80,9 +80,10 @@ MAX_CONTAINER_WEIGHT: Final = 1024 * 1024
 # Items one ``for`` loop may take: the same as Jinja's own cap on ``range()`` (MAX_RANGE).
 MAX_LOOP_ITEMS: Final = 100_000
 # Work one render may do, in steps: 1 per loop item, 1 per item a filter walks (sort, map,
-# join, sum …), CALL_COST per call of a macro or method. Measured at 0.2-1 us per step (a
-# macro call costs about 10 loop steps, hence CALL_COST), so a render stops within about a
-# quarter of a second of CPU, while a loop over the largest range (100,000 items) still fits
+# join, sum …), CALL_COST per call of a macro or method. A step costs 0.2-1 us (a macro call
+# about 10 loop steps, hence CALL_COST), so a runaway render stops within about a quarter of
+# a second of CPU (the bound payloads in tests/test_template.py stop in 0.05-0.25 s on the
+# 2-core development VM), while a loop over the largest range (100,000 items) still fits
 # twice. The hub runs every automation on one event loop: no template may stall it for long.
 MAX_WORK: Final = 250_000
 CALL_COST: Final = 10
@@ -1205,9 +1206,18 @@ def regex_replace(
 ) -> str:
     text = value if isinstance(value, str) else _to_text(value)
     pattern = _regex(find, re.IGNORECASE if ignorecase else 0)
+    if "\\" not in replace:  # a literal replacement: the result's length is known beforehand
+        if len(text) + (len(text) + 1) * len(replace) > MAX_STRING:
+            count = matched = 0
+            for match in pattern.finditer(text):
+                count += 1
+                matched += match.end() - match.start()
+            _check_length(len(text) - matched + count * len(replace), "the replaced string")
+        return _checked_str(pattern.sub(replace, text), "the replaced string")
     budget = [MAX_STRING - len(text)]
 
     def substitute(match: re.Match[str]) -> str:
+        _charge(CALL_COST)  # a Python call per match, with group expansion
         piece = match.expand(replace)
         budget[0] -= len(piece) - (match.end() - match.start())
         if budget[0] < 0:

@@ -204,9 +204,11 @@ async def test_parsed_lists_are_not_shared_between_renders(hub: Hub) -> None:
 
 
 def test_result_as_boolean() -> None:
-    for value in (True, "true", "On", " yes ", "enable", "1", 1, 2.5, -1):
+    truthy: list[Any] = [True, "true", "On", " yes ", "enable", "1", 1, 2.5, -1]
+    falsy: list[Any] = [False, "false", "off", "no", "disable", "0", 0, 0.0, None, "", "maybe", [1]]
+    for value in truthy:
         assert result_as_boolean(value) is True, value
-    for value in (False, "false", "off", "no", "disable", "0", 0, 0.0, None, "", "maybe", [1]):
+    for value in falsy:
         assert result_as_boolean(value) is False, value
 
 
@@ -591,7 +593,7 @@ async def test_undefined_variables_render_empty_with_a_warning(
 
 # -- render_complex ---------------------------------------------------------------------------
 async def test_render_complex(site: Hub) -> None:
-    data = {
+    data: dict[str, Any] = {
         "message": "{{ states('lock.gate_north') }} at {{ trigger.where }}",
         "code": "0123",
         "count": "5",
@@ -708,6 +710,10 @@ async def test_unsafe_access_is_a_security_error_not_an_empty_string(hub: Hub) -
         ("{{ ('a' * 100000).replace('a', 'a' * 100) }}", "replaced string"),
         ("{{ ('a' * 100000) | replace('a', 'aaaa') }}", "replaced string"),
         ("{{ ('a' * 100000) | regex_replace('a', 'aaaa') }}", "replaced string"),
+        (
+            "{{ ('a' * 100000) | regex_replace('(a)', '\\\\1\\\\1\\\\1') }}",
+            "replaced string|too much work",
+        ),
         ("{{ 'x' | indent(10**9) }}", "indent()"),
         ("{{ range(100000) | join('x' * 100) }}", "joined string"),
         ("{{ ('x' * 100).join(range(100000) | map('string')) }}", "joined string"),

@@ -1,15 +1,14 @@
-"""Small pieces the built-in trigger platforms share: entity id lists, "state held for"
-timers, and rendering a templated ``for:`` duration."""
+"""Small pieces the built-in trigger platforms share: entity id lists and "state held for"
+timers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import parse_duration
 from ..events import Unsubscribe
 from ..states import InvalidEntityId, normalize_entity_id
 from ..tracking import track_point_in_time
@@ -41,13 +40,6 @@ def _as_state_text(value: Any) -> str:
     if value is None:
         raise vol.Invalid("expected a state value, got null")
     return str(value)
-
-
-def render_duration(hub: Hub, value: Any, variables: Mapping[str, Any]) -> timedelta:
-    """A ``for:`` value: a duration, or a template rendered with the trigger's variables."""
-    if isinstance(value, str) and ("{{" in value or "{%" in value):
-        value = hub.templates.template(value).render(variables)
-    return parse_duration(value)
 
 
 class PendingTimers:

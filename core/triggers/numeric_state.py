@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import DURATION
+from ..durations import POSITIVE_DURATION, render_duration
 from ..events import Event, Unsubscribe
 from ..states import State
 from . import TriggerAction, TriggerInfo, schema
-from ._helpers import PendingTimers, entity_ids, render_duration
+from ._helpers import PendingTimers, entity_ids
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -41,7 +41,7 @@ SCHEMA = vol.All(
             vol.Optional("below"): _LIMIT,
             vol.Optional("attribute"): str,
             vol.Optional("value_template"): str,
-            vol.Optional("for"): DURATION,
+            vol.Optional("for"): POSITIVE_DURATION,
         },
     ),
     _has_limit,

@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import DURATION
+from ..durations import POSITIVE_DURATION, render_duration
 from ..events import Event, Unsubscribe
 from . import TriggerAction, TriggerInfo, schema
-from ._helpers import PendingTimers, entity_ids, render_duration, string_list
+from ._helpers import PendingTimers, entity_ids, string_list
 
 if TYPE_CHECKING:
     from ..hub import Hub
@@ -29,7 +29,7 @@ SCHEMA = schema(
         vol.Optional("not_from"): string_list,
         vol.Optional("not_to"): string_list,
         vol.Optional("attribute"): str,
-        vol.Optional("for"): DURATION,
+        vol.Optional("for"): POSITIVE_DURATION,
     },
 )
 

@@ -1,8 +1,8 @@
 """``trigger: template``: fires when a template's result turns true (and stays true ``for``).
 
 The template is re-rendered only when something it read changes: the entities a render
-touched (re-learned on every render), all states if it iterated them, and the clock each minute
-if it calls ``now()``/``utcnow()``.
+touched (re-learned on every render), all states if it iterated them, and each minute if it
+read the time (``now()``, ``utcnow()``, ``today_at``, ``relative_time``).
 """
 
 from __future__ import annotations
@@ -13,32 +13,22 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import DURATION
+from ..durations import POSITIVE_DURATION, render_duration
 from ..events import Context, Event, Unsubscribe
 from ..states import STATE_CHANGED
+from ..template import result_as_boolean
 from ..tracking import track_time_interval
 from . import TriggerAction, TriggerInfo, schema
-from ._helpers import PendingTimers, render_duration
+from ._helpers import PendingTimers
 
 if TYPE_CHECKING:
     from ..hub import Hub
 
 _LOGGER = logging.getLogger(__name__)
 
-SCHEMA = schema("template", {vol.Required("value_template"): str, vol.Optional("for"): DURATION})
-
-_TRUE = {"true", "on", "yes", "enable", "1"}
-
-
-def is_true(value: Any) -> bool:
-    """Home Assistant's truthiness of a template result."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0
-    if isinstance(value, str):
-        return value.strip().lower() in _TRUE
-    return False
+SCHEMA = schema(
+    "template", {vol.Required("value_template"): str, vol.Optional("for"): POSITIVE_DURATION}
+)
 
 
 def attach(
@@ -50,8 +40,12 @@ def attach(
     tracked: list[Unsubscribe] = []
     was_true = False
 
+    uses_time = False
+
     def render() -> tuple[bool, Any]:
+        nonlocal uses_time
         result, render_info = template.render_with_info(info.variables)
+        uses_time = uses_time or render_info.has_time
         for remove in tracked:
             remove()
         tracked.clear()
@@ -59,7 +53,7 @@ def attach(
             tracked.append(hub.bus.listen(STATE_CHANGED, changed))
         elif render_info.entities:
             tracked.append(hub.states.track(sorted(render_info.entities), changed))
-        return is_true(result), result
+        return result_as_boolean(result), result
 
     def changed(event: Event | None) -> None:
         nonlocal was_true
@@ -92,12 +86,12 @@ def attach(
         data["for"] = period
         timers.start("template", period, lambda: action(data, context))
 
+    minute: Unsubscribe | None = None
     try:
         was_true = render()[0]  # true already at start: must turn false before it fires
     except Exception as err:
         _LOGGER.warning("%s: template trigger: %s", info.name, err)
-    minute: Unsubscribe | None = None
-    if "now()" in template.source or "utcnow()" in template.source:
+    if uses_time:
         minute = track_time_interval(hub, timedelta(minutes=1), lambda _now: changed(None))
 
     def detach() -> None:
