@@ -14,16 +14,35 @@ from typing import Any
 
 from _common import (
     ATTRIBUTES,
+    COLD_AUTOMATIONS,
+    DISPATCH_ACTIVE,
+    DISPATCH_LARGE,
+    DISPATCH_SAMPLES,
+    DISPATCH_SMALL,
+    DISPATCH_WARMUP,
+    DONE_EVENT,
     EVENT_DATA,
     FIRE_EVENTS,
+    GUARD_ENTITY,
+    RUN_AUTOMATIONS,
+    RUN_TIMEOUT,
+    RUN_WRITES,
+    RUNS,
     SERIALIZE_STATES,
     STATE_WRITES,
     TRACK_ENTITIES,
     TRACK_EVENTS,
     WRITE_ENTITIES,
+    Garbage,
+    GcWatch,
+    current_rss_mb,
+    latency_summary,
     main,
     peak_rss_mb,
     result,
+    time_calls,
+    trigger_entity,
+    write_config_dir,
 )
 
 from shouwang.core.hub import Hub
@@ -175,6 +194,170 @@ async def core_rss() -> dict[str, Any]:
     return {"value": rss, "unit": "MB"}
 
 
+# -- automation engine: (f) runs, (g) cold start, (h) dispatch latency -----------------------
+async def _automation_hub(config_dir: Path, count: int) -> tuple[Hub, dict[str, float]]:
+    """A hub started on a config dir holding ``count`` automations (the YAML of
+    ``automations_yaml``), every automation entity present and its triggers attached.
+    Returns the hub and the seconds each start-up phase took (``total`` from the start)."""
+    write_config_dir(config_dir, "sw", count)
+    phases: dict[str, float] = {}
+    start = time.perf_counter()
+    import shouwang.integrations.automation as automation_integration
+
+    import_done = time.perf_counter()
+    phases["import"] = import_done - start
+    from shouwang.core import hub as hub_module
+    from shouwang.integrations.automation import config as automation_config
+
+    # each wrapped function runs once per start, so the wrappers cost nothing measurable
+    time_calls(hub_module, "load_config_dir", phases, "config")
+    time_calls(automation_config, "load_yaml", phases, "parse")
+    time_calls(automation_integration, "load_automations", phases, "load")
+    time_calls(automation_integration.AutomationRuntime, "apply", phases, "create+attach")
+    time_calls(hub_module, "freeze_startup_objects", phases, "gc freeze")
+    hub = Hub(config_dir=config_dir)
+    started = time.perf_counter()
+    await hub.start()
+    runtime = hub.integrations.runtime("automation")
+    attached = sum(a._detach is not None for a in runtime.automations.values())
+    entities = len(hub.states.entity_ids("automation"))
+    phases["start"] = time.perf_counter() - started
+    assert entities == count and attached == count, (entities, attached)
+    phases["validate"] = phases.pop("load") - phases.get("parse", 0.0)  # parse runs inside
+    phases["total"] = phases["import"] + phases["start"]
+    phases["other"] = phases["start"] - sum(
+        seconds for name, seconds in phases.items() if name not in ("import", "start", "total")
+    )
+    return hub, phases
+
+
+async def automation_runs() -> dict[str, Any]:
+    """(f) RUN_WRITES state writes on RUN_AUTOMATIONS watched entities (alternating on/off),
+    so RUNS automation runs happen; timed until the RUNS-th action event has fired."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hub, _ = await _automation_hub(Path(tmp), RUN_AUTOMATIONS)
+        set_state = hub.states.set
+        set_state(GUARD_ENTITY, "ok")
+        entity_ids = [trigger_entity(i) for i in range(RUN_AUTOMATIONS)]
+        for entity_id in entity_ids:
+            set_state(entity_id, "off")
+        await hub.block_till_done()
+        done = hub.loop.create_future()
+        count = 0
+
+        def on_done(event: Any) -> None:
+            nonlocal count
+            count += 1
+            if count == RUNS:
+                done.set_result(None)
+
+        hub.bus.listen(DONE_EVENT, on_done)
+        start = time.perf_counter()
+        for _ in range(RUN_WRITES // (2 * RUN_AUTOMATIONS)):
+            for entity_id in entity_ids:
+                set_state(entity_id, "on")
+            for entity_id in entity_ids:
+                set_state(entity_id, "off")
+            await asyncio.sleep(0)  # one loop turn per burst of 2 x RUN_AUTOMATIONS writes
+        await asyncio.wait_for(done, RUN_TIMEOUT)
+        elapsed = time.perf_counter() - start
+        await hub.block_till_done()
+        assert count == RUNS, count
+        runtime = hub.integrations.runtime("automation")
+        traces = len(runtime.traces.list())
+        assert traces == RUN_AUTOMATIONS * 5, traces  # the default 5 kept per automation
+        await hub.stop()
+    return result(elapsed, RUNS, writes=RUN_WRITES, traces_kept=traces)
+
+
+async def _cold_start(count: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        hub, phases = await _automation_hub(Path(tmp), count)
+        rss = peak_rss_mb()
+        now_rss = current_rss_mb()
+        await hub.stop()
+    return {
+        "value": phases["total"],
+        "unit": "s",
+        "ops": count,
+        "peak_rss_mb": rss,
+        "rss_mb": now_rss,
+        "phases": phases,
+    }
+
+
+async def cold_start() -> dict[str, Any]:
+    """(g) Start on a config dir with COLD_AUTOMATIONS automations: time, peak RSS."""
+    return await _cold_start(COLD_AUTOMATIONS)
+
+
+async def cold_start_bare() -> dict[str, Any]:
+    """(g) baseline: the same start-up with no automations in the file."""
+    return await _cold_start(0)
+
+
+async def _dispatch(count: int) -> dict[str, Any]:
+    """(h) Latency from a state write to the triggered automation's action event."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hub, _ = await _automation_hub(Path(tmp), count)
+        set_state = hub.states.set
+        set_state(GUARD_ENTITY, "ok")
+        for i in range(count):
+            set_state(trigger_entity(i), "off")
+        await hub.block_till_done()
+        active = min(count, DISPATCH_ACTIVE)
+        entity_ids = [trigger_entity(i * count // active) for i in range(active)]
+        garbage = Garbage()
+        fired_at = 0.0
+        fired = hub.loop.create_future()
+
+        def on_done(event: Any) -> None:
+            nonlocal fired_at
+            fired_at = time.perf_counter()
+            if not fired.done():
+                fired.set_result(None)
+
+        hub.bus.listen(DONE_EVENT, on_done)
+        samples: list[float] = []
+        with_gc = 0  # samples during which a collection ran
+        warmup = DISPATCH_WARMUP * active
+        with GcWatch() as watch:
+            for k in range(warmup + DISPATCH_SAMPLES):
+                entity_id = entity_ids[k % active]
+                set_state(entity_id, "off")  # re-arm: "off" does not trigger (to: "on")
+                garbage.allocate()
+                fired = hub.loop.create_future()
+                collections = watch.finished
+                start = time.perf_counter()
+                set_state(entity_id, "on")
+                await asyncio.wait_for(fired, RUN_TIMEOUT)
+                if k >= warmup:
+                    samples.append(fired_at - start)
+                    with_gc += watch.finished != collections
+                await asyncio.sleep(0)  # untimed: the run's own tail (trace end, state write)
+        await hub.block_till_done()
+        await hub.stop()
+    summary = latency_summary(samples)
+    return {
+        "value": summary["p99_ms"],
+        "unit": "ms",
+        **summary,
+        "samples": len(samples),
+        "samples_with_gc": with_gc,
+        **watch.summary(),
+    }
+
+
+async def dispatch_small() -> dict[str, Any]:
+    """(h) Dispatch latency with DISPATCH_SMALL automations loaded."""
+    return await _dispatch(DISPATCH_SMALL)
+
+
+async def dispatch_large() -> dict[str, Any]:
+    """(h') Dispatch latency with DISPATCH_LARGE automations loaded."""
+    return await _dispatch(DISPATCH_LARGE)
+
+
 WORKLOADS = {
     "fire_events": fire_events,
     "state_writes": state_writes,
@@ -183,6 +366,11 @@ WORKLOADS = {
     "serialize_states_cached": serialize_states_cached,
     "start_rss": start_rss,
     "core_rss": core_rss,
+    "automation_runs": automation_runs,
+    "cold_start": cold_start,
+    "cold_start_bare": cold_start_bare,
+    "dispatch_small": dispatch_small,
+    "dispatch_large": dispatch_large,
 }
 
 if __name__ == "__main__":
