@@ -133,6 +133,18 @@ class Hub:
             raise RuntimeError(f"Hub cannot start from state {self.state}")
         self.state = HubState.STARTING
         context = Context()
+        # Start-up makes millions of long-lived objects (10,000 automations): automatic
+        # collections would walk them again and again; one collection at the end does.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            await self._start(context)
+        finally:
+            if collecting:
+                gc.enable()
+        freeze_startup_objects()
+
+    async def _start(self, context: Context) -> None:
         if self.config_dir is not None:
             # file reads and YAML parsing stay off the loop
             self.loaded_config = await self.loop.run_in_executor(
@@ -153,7 +165,6 @@ class Hub:
         await self.block_till_done()
         self.state = HubState.RUNNING
         self.bus.fire(HUB_STARTED, {}, context)
-        freeze_startup_objects()
         _LOGGER.info(
             "Hub running: %d integration(s) loaded, %d failed, %d entities",
             len(self.integrations.loaded),

@@ -15,6 +15,7 @@ finer scoping of variables set inside nested blocks is not reproduced.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
@@ -335,8 +336,26 @@ def _where(run: Run, path: str, step: Step) -> str:
     return f"{run.name}: step {path}{alias}: "
 
 
+def has_templates(value: Any) -> bool:
+    """True if a template string sits anywhere in ``value`` (static data is not rendered)."""
+    if isinstance(value, str):
+        return is_template_string(value)
+    if isinstance(value, Mapping):
+        return any(has_templates(key) or has_templates(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_templates(item) for item in value)
+    return False
+
+
+def fresh_copy(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of static data that a listener may change without touching the next run's."""
+    if any(isinstance(value, Mapping | list) for value in data.values()):
+        return copy.deepcopy(dict(data))
+    return dict(data)
+
+
 class ServiceStep(Step):
-    __slots__ = ("action", "data", "response_variable", "target")
+    __slots__ = ("action", "data", "dynamic", "response_variable", "target")
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
@@ -347,12 +366,16 @@ class ServiceStep(Step):
             target = {**(target or {}), "entity_id": config["entity_id"]}
         self.target: Any = target
         self.response_variable: str | None = config.get("response_variable")
+        self.dynamic = has_templates(self.data) or has_templates(self.target)
 
     async def run(self, run: Run, path: str) -> None:
         action = run.render(self.action) if is_template_string(self.action) else self.action
         domain, _, service = str(action).partition(".")
-        data = run.render(self.data) if self.data else {}
-        target = run.render(self.target) if self.target else None
+        if self.dynamic:
+            data = run.render(self.data) if self.data else {}
+            target = run.render(self.target) if self.target else None
+        else:
+            data, target = fresh_copy(self.data), self.target
         if not isinstance(data, Mapping):
             raise ScriptError(f"{run.name}: step {path}: data must render to a mapping")
         response = await run.hub.services.call(
@@ -401,16 +424,17 @@ def _duration(run: Run, value: Any) -> timedelta:
 
 
 class EventStep(Step):
-    __slots__ = ("data", "event")
+    __slots__ = ("data", "dynamic", "event")
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         super().__init__(config)
         self.event: str = config["event"]
         self.data = {**config.get("event_data_template", {}), **config.get("event_data", {})}
+        self.dynamic = has_templates(self.data)
 
     async def run(self, run: Run, path: str) -> None:
         event = run.render(self.event) if is_template_string(self.event) else self.event
-        data = run.render(self.data) if self.data else {}
+        data = run.render(self.data) if self.dynamic else fresh_copy(self.data)
         run.hub.bus.fire(event, data, run.context)
         run.record(path, self.alias, result={"event": event, "event_data": data})
 

@@ -46,6 +46,8 @@ def normalize_entity_id(entity_id: str) -> str:
     """Return the canonical form of ``entity_id`` or raise :class:`InvalidEntityId`."""
     if not isinstance(entity_id, str):
         raise InvalidEntityId(f"Entity id must be a string, got {type(entity_id).__name__}")
+    if _ENTITY_ID_RE.match(entity_id) and "__" not in entity_id:
+        return entity_id  # already canonical: no copy
     normalized = entity_id.strip().lower()
     if not _ENTITY_ID_RE.match(normalized) or "__" in normalized:
         raise InvalidEntityId(

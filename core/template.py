@@ -53,7 +53,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
 from jinja2.visitor import NodeTransformer
 
 from .durations import parse_time_of_day
-from .states import InvalidEntityId, State, normalize_entity_id, valid_entity_id
+from .events import Context as EventContext
+from .states import InvalidEntityId, ReadOnlyDict, State, normalize_entity_id, valid_entity_id
 
 if TYPE_CHECKING:
     from .hub import Hub
@@ -589,6 +590,13 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         return super().is_safe_attribute(obj, attr, value)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) in _DICT_CLASSES and attribute not in _DICT_ATTRIBUTES:
+            # trigger.to_state, trigger.event.data.camera: Jinja would try (and fail) an
+            # attribute lookup first; a dict's own methods still take the normal path
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
         if obj.__class__ in _STATE_CLASSES:  # fast path for states.lock.gate_north.state
             if attribute[:1] == "_":
                 self.unsafe_undefined(obj, attribute)
@@ -853,7 +861,9 @@ class AllStates:
         return "<template AllStates>"
 
 
-_STATE_CLASSES: Final = frozenset({TemplateState, DomainStates, AllStates})
+_STATE_CLASSES: Final = frozenset({TemplateState, DomainStates, AllStates, State, EventContext})
+_DICT_CLASSES: Final[tuple[type, ...]] = (dict, ReadOnlyDict)
+_DICT_ATTRIBUTES: Final = frozenset(dir(dict))
 
 
 def _entity_id_key(state: State) -> str:

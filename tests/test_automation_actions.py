@@ -253,3 +253,27 @@ async def test_template_error_fails_the_run_not_the_hub(tmp_path: Path, clock: M
     await settle(hub)
     assert len(first) == 2
     await hub.stop()
+
+
+async def test_this_and_static_data_are_fresh_per_run(tmp_path: Path, clock: ManualClock) -> None:
+    hub = await run_actions(
+        tmp_path,
+        clock,
+        """
+    - event: me
+      event_data:
+        who: "{{ this.entity_id }}"
+        state: "{{ this.state }}"
+        mode: "{{ this.attributes.mode }}"
+    - event: static
+      event_data: {fixed: [1, 2]}
+    """,
+    )
+    me, static = capture(hub, "me"), capture(hub, "static")
+    hub.bus.fire("go")
+    await settle(hub)
+    static[0].data["fixed"].append(3)  # a listener changing its copy must not leak
+    hub.bus.fire("go")
+    await settle(hub)
+    assert me[0].data == {"who": "automation.t", "state": "on", "mode": "single"}
+    assert static[1].data == {"fixed": [1, 2]}

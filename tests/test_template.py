@@ -821,3 +821,13 @@ def test_environment_shortens_sources_in_errors() -> None:
     error = TemplateError("boom", "{{ x }}\n\n   {{ y }}")
     assert str(error) == "boom (template: '{{ x }} {{ y }}')"
     assert str(TemplateError("plain")) == "plain"
+
+
+async def test_dict_attribute_access_prefers_keys_but_keeps_methods(hub: Hub) -> None:
+    env = hub.templates
+    variables = {"trigger": {"event": {"data": {"camera": "north_gate", "items": 3}}}}
+    assert env.template("{{ trigger.event.data.camera }}").render(variables) == "north_gate"
+    assert env.template("{{ trigger.event.data.missing is undefined }}").render(variables) is True
+    # a dict's own methods still resolve as methods, as in Jinja
+    assert env.template("{{ trigger.event.data.items() | list | length }}").render(variables) == 2
+    assert env.template("{{ trigger.event.data['items'] }}").render(variables) == 3

@@ -18,14 +18,19 @@ from ._helpers import PendingTimers, entity_ids, string_list
 if TYPE_CHECKING:
     from ..hub import Hub
 
-_NULLABLE_LIST = vol.Any(None, string_list)
+
+def _nullable_list(value: Any) -> list[str] | None:
+    # a plain function, not vol.Any(None, ...): a failed branch there raises, and 10,000
+    # automations would leave 10,000 exception tracebacks for the garbage collector
+    return None if value is None else string_list(value)
+
 
 SCHEMA = schema(
     "state",
     {
         vol.Required("entity_id"): entity_ids,
-        vol.Optional("from"): _NULLABLE_LIST,
-        vol.Optional("to"): _NULLABLE_LIST,
+        vol.Optional("from"): _nullable_list,
+        vol.Optional("to"): _nullable_list,
         vol.Optional("not_from"): string_list,
         vol.Optional("not_to"): string_list,
         vol.Optional("attribute"): str,

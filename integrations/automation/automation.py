@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -16,6 +15,7 @@ from shouwang.core.conditions import ConditionError, compile_conditions
 from shouwang.core.entity import Entity, EntityService
 from shouwang.core.events import Context, Unsubscribe
 from shouwang.core.script import Run, RunResult, Step, compile_steps, execute
+from shouwang.core.states import State
 from shouwang.core.trace import Trace, TraceStore
 from shouwang.core.triggers import attach_triggers
 
@@ -77,7 +77,7 @@ class Automation(Entity):
         self._trigger_variables: dict[str, Any] | None = None
         self._detach: Unsubscribe | None = None
         self._runs: dict[asyncio.Task[Any], Trace] = {}
-        self._queue: deque[asyncio.Future[None]] = deque()
+        self._queue: list[asyncio.Future[None]] = []  # queued runs waiting their turn
 
     # -- entity -----------------------------------------------------------------------------
     @property
@@ -240,9 +240,9 @@ class Automation(Entity):
         if self.max_exceeded != "silent":
             _LOGGER.log(_LEVELS[self.max_exceeded], "Automation %s: %s", self.name, message)
 
-    def _this(self) -> dict[str, Any] | None:
-        state = self._hub.states.get(self.entity_id or "")
-        return state.as_dict() if state is not None else None
+    def _this(self) -> State | None:
+        # the State itself: templates read this.state / this.attributes / this.entity_id
+        return self._hub.states.get(self.entity_id or "")
 
     async def _run(
         self,

@@ -73,21 +73,19 @@ def normalise_keys(config: Mapping[str, Any]) -> dict[str, Any]:
 
 @dataclass(slots=True)
 class AutomationConfig:
-    """One valid automation, with where it came from."""
+    """One valid automation, with where it came from (the parsed YAML is not kept)."""
 
     config: dict[str, Any]
     file: str
     line: int | None
-    raw: Any = None
+    key: str = field(init=False)  # the id, else the alias: entity id and traces use it
+    object_id: str = field(init=False)
 
-    @property
-    def key(self) -> str:
-        """A stable key: the id, else the alias; used for the entity id and traces."""
-        return str(self.config.get("id") or self.config.get("alias") or f"{self.file}:{self.line}")
-
-    @property
-    def object_id(self) -> str:
-        return slugify(self.key) or "automation"
+    def __post_init__(self) -> None:
+        self.key = str(
+            self.config.get("id") or self.config.get("alias") or f"{self.file}:{self.line}"
+        )
+        self.object_id = slugify(self.key) or "automation"
 
     @property
     def name(self) -> str:
@@ -178,7 +176,7 @@ def load_automations(
             result.errors.extend(errors)
             if config is None:
                 continue
-            automation = AutomationConfig(config, mark[0] if mark else file, line, raw)
+            automation = AutomationConfig(config, mark[0] if mark else file, line)
             if automation.object_id in seen:
                 other = seen[automation.object_id]
                 result.errors.append(
