@@ -3,18 +3,20 @@ timers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..events import Unsubscribe
+from ..durations import render_duration
+from ..events import Context, Unsubscribe
 from ..states import InvalidEntityId, normalize_entity_id
 from ..tracking import track_point_in_time
 
 if TYPE_CHECKING:
     from ..hub import Hub
+    from . import TriggerAction
 
 
 def entity_ids(value: Any) -> list[str]:
@@ -62,6 +64,25 @@ class PendingTimers:
         cancel = self._timers.pop(key, None)
         if cancel is not None:
             cancel()
+
+    def fire_or_hold(
+        self,
+        key: str,
+        hold_for: Any,
+        data: dict[str, Any],
+        *,
+        variables: Mapping[str, Any],
+        action: TriggerAction,
+        context: Context | None,
+    ) -> None:
+        """Fire now, or once the condition has held ``hold_for`` (a duration or a template,
+        rendered with the trigger's variables) unless :meth:`cancel` comes first."""
+        if hold_for is None:
+            action(data, context)
+            return
+        period = render_duration(self._hub, hold_for, {**variables, "trigger": data})
+        data["for"] = period
+        self.start(key, period, lambda: action(data, context))
 
     def running(self, key: str) -> bool:
         return key in self._timers

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import POSITIVE_DURATION, render_duration
+from ..durations import POSITIVE_DURATION
 from ..events import Event, Unsubscribe
 from ..states import State
 from . import TriggerAction, TriggerInfo, schema
@@ -129,12 +129,14 @@ def attach(
             "for": None,
             "description": f"numeric state of {entity_id}",
         }
-        if hold_for is None:
-            action(data, event.context)
-            return
-        period = render_duration(hub, hold_for, {**info.variables, "trigger": data})
-        data["for"] = period
-        timers.start(entity_id, period, lambda: action(data, event.context))
+        timers.fire_or_hold(
+            entity_id,
+            hold_for,
+            data,
+            variables=info.variables,
+            action=action,
+            context=event.context,
+        )
 
     unsubscribe = hub.states.track(config["entity_id"], changed)
 

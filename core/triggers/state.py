@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import POSITIVE_DURATION, render_duration
+from ..durations import POSITIVE_DURATION
 from ..events import Event, Unsubscribe
 from . import TriggerAction, TriggerInfo, schema
 from ._helpers import PendingTimers, entity_ids, string_list
@@ -85,12 +85,14 @@ def attach(
             "attribute": attribute,
             "description": f"state of {entity_id}",
         }
-        if hold_for is None:
-            action(data, event.context)
-            return
-        period = render_duration(hub, hold_for, {**info.variables, "trigger": data})
-        data["for"] = period
-        timers.start(entity_id, period, lambda: action(data, event.context))
+        timers.fire_or_hold(
+            entity_id,
+            hold_for,
+            data,
+            variables=info.variables,
+            action=action,
+            context=event.context,
+        )
 
     unsubscribe = hub.states.track(config["entity_id"], changed)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import voluptuous as vol
 
-from ..durations import POSITIVE_DURATION, render_duration
+from ..durations import POSITIVE_DURATION
 from ..events import Context, Event, Unsubscribe
 from ..states import STATE_CHANGED
 from ..template import result_as_boolean
@@ -79,12 +79,9 @@ def attach(
             "description": "template",
             "value": result,
         }
-        if hold_for is None:
-            action(data, context)
-            return
-        period = render_duration(hub, hold_for, {**info.variables, "trigger": data})
-        data["for"] = period
-        timers.start("template", period, lambda: action(data, context))
+        timers.fire_or_hold(
+            "template", hold_for, data, variables=info.variables, action=action, context=context
+        )
 
     minute: Unsubscribe | None = None
     try:
