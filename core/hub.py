@@ -44,7 +44,11 @@ DEFAULT_STOP_TIMEOUT: Final = 30.0
 def freeze_startup_objects() -> None:
     """Move everything alive now (config, automations, entities) out of the garbage
     collector's sight: a full collection then walks only what was made since, so an alarm's
-    automation never waits behind a pass over a million start-up objects."""
+    automation never waits behind a pass over a million start-up objects.
+
+    Called again after a reload: unfreezing first lets the collection free the replaced
+    automations' reference cycles, which frozen objects would otherwise keep forever."""
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 

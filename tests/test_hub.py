@@ -103,3 +103,14 @@ async def test_stop_called_twice_is_harmless(hub: Hub) -> None:
     await asyncio.gather(hub.stop(), hub.stop())
     assert hub.state is HubState.STOPPED
     assert await hub.wait_stopped() == 0
+
+
+async def test_start_freezes_live_objects_out_of_the_collectors_sight(clock: ManualClock) -> None:
+    import gc
+
+    gc.unfreeze()
+    hub = Hub(clock=clock)
+    await hub.start()
+    assert gc.get_freeze_count() > 0
+    assert gc.isenabled()  # paused only while starting
+    await hub.stop()
