@@ -39,69 +39,113 @@ SCHEMA = schema(
 )
 
 
-def attach(
-    hub: Hub, config: dict[str, Any], action: TriggerAction, info: TriggerInfo
-) -> Unsubscribe:
-    from_values = _as_set(config.get("from"))
-    to_values = _as_set(config.get("to"))
-    not_from = _as_set(config.get("not_from"))
-    not_to = _as_set(config.get("not_to"))
-    attribute: str | None = config.get("attribute")
-    any_match_key = any(key in config for key in ("from", "to", "not_from", "not_to"))
-    hold_for = config.get("for")
-    timers = PendingTimers(hub)
+class _StateTrigger:
+    """One attached state trigger. A slotted object rather than closures: a community loads
+    thousands of these, and each closure cell and function object costs memory."""
 
-    def value_of(state: Any) -> Any:
+    __slots__ = (
+        "_timers",
+        "action",
+        "any_match_key",
+        "attribute",
+        "from_values",
+        "hold_for",
+        "hub",
+        "info",
+        "not_from",
+        "not_to",
+        "to_values",
+        "unsubscribe",
+    )
+
+    def __init__(
+        self, hub: Hub, config: dict[str, Any], action: TriggerAction, info: TriggerInfo
+    ) -> None:
+        self.hub = hub
+        self.action = action
+        self.info = info
+        self.from_values = _as_set(config.get("from"))
+        self.to_values = _as_set(config.get("to"))
+        self.not_from = _as_set(config.get("not_from"))
+        self.not_to = _as_set(config.get("not_to"))
+        self.attribute: str | None = config.get("attribute")
+        self.any_match_key = any(key in config for key in ("from", "to", "not_from", "not_to"))
+        self.hold_for = config.get("for")
+        self._timers: PendingTimers | None = None  # only triggers with for: need timers
+        self.unsubscribe = hub.states.track(config["entity_id"], self.changed)
+
+    def value_of(self, state: Any) -> Any:
         if state is None:
             return None
-        return state.attributes.get(attribute) if attribute else state.state
+        return state.attributes.get(self.attribute) if self.attribute else state.state
 
-    def matches(value: Any, allowed: set[str] | None, excluded: set[str] | None) -> bool:
-        text = None if value is None else str(value)
-        if allowed is not None and text not in allowed:
-            return False
-        return not (excluded is not None and text in excluded)
-
-    def changed(event: Event) -> None:
+    def changed(self, event: Event) -> None:
         entity_id = event.data["entity_id"]
         old, new = event.data["old_state"], event.data["new_state"]
         if new is None:
-            timers.cancel(entity_id)
+            self.cancel(entity_id)
             return
-        old_value, new_value = value_of(old), value_of(new)
-        if old_value == new_value and (any_match_key or attribute):
+        old_value, new_value = self.value_of(old), self.value_of(new)
+        if old_value == new_value and (self.any_match_key or self.attribute):
             return  # only attributes changed, and this trigger is about the state/attribute
-        timers.cancel(entity_id)
+        self.cancel(entity_id)
         if not (
-            matches(old_value, from_values, not_from) and matches(new_value, to_values, not_to)
+            _matches(old_value, self.from_values, self.not_from)
+            and _matches(new_value, self.to_values, self.not_to)
         ):
             return
         data = {
-            **info.base("state"),
+            **self.info.base("state"),
             "entity_id": entity_id,
             "from_state": old,
             "to_state": new,
             "for": None,
-            "attribute": attribute,
+            "attribute": self.attribute,
             "description": f"state of {entity_id}",
         }
-        timers.fire_or_hold(
+        if self.hold_for is None:
+            self.action(data, event.context)
+            return
+        if self._timers is None:
+            self._timers = PendingTimers(self.hub)
+        self._timers.fire_or_hold(
             entity_id,
-            hold_for,
+            self.hold_for,
             data,
-            variables=info.variables,
-            action=action,
+            variables=self.info.variables,
+            action=self.action,
             context=event.context,
         )
 
-    unsubscribe = hub.states.track(config["entity_id"], changed)
+    def cancel(self, entity_id: str) -> None:
+        if self._timers is not None:
+            self._timers.cancel(entity_id)
 
-    def detach() -> None:
-        unsubscribe()
-        timers.cancel_all()
+    def detach(self) -> None:
+        self.unsubscribe()
+        if self._timers is not None:
+            self._timers.cancel_all()
 
-    return detach
+
+def attach(
+    hub: Hub, config: dict[str, Any], action: TriggerAction, info: TriggerInfo
+) -> Unsubscribe:
+    return _StateTrigger(hub, config, action, info).detach
 
 
-def _as_set(value: list[str] | None) -> set[str] | None:
-    return None if value is None else set(value)
+def _matches(value: Any, allowed: frozenset[str] | None, excluded: frozenset[str] | None) -> bool:
+    text = None if value is None else str(value)
+    if allowed is not None and text not in allowed:
+        return False
+    return not (excluded is not None and text in excluded)
+
+
+_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _as_set(value: list[str] | None) -> frozenset[str] | None:
+    """The same value sets ({"on"}, {"off"}) are shared by every trigger that uses them."""
+    if value is None:
+        return None
+    values = frozenset(value)
+    return _SETS.setdefault(values, values)
