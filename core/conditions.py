@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -415,7 +416,7 @@ def validate_conditions(value: Any) -> list[dict[str, Any]]:
 
 
 # -- compiled conditions ----------------------------------------------------------------------
-class Condition:
+class Condition(ABC):
     """A compiled condition. :meth:`check` is cheap: no parsing, no validation."""
 
     __slots__ = ("alias", "kind")
@@ -429,9 +430,9 @@ class Condition:
         :class:`ConditionError` when it cannot be evaluated."""
         return self._check(variables if variables is not None else {}) is not False
 
+    @abstractmethod
     def _check(self, variables: Mapping[str, Any]) -> bool | None:
         """True/False, or None for a disabled condition (neither)."""
-        raise NotImplementedError
 
     def _error(self, message: str) -> ConditionError:
         return ConditionError(f"In {_leaf_label(self.kind, self.alias)}: {message}")

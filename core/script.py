@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -298,7 +299,7 @@ class Run:
         return Run(self.hub, self.name, dict(self.variables), self.context, self.trace)
 
 
-class Step:
+class Step(ABC):
     """One compiled action."""
 
     __slots__ = ("alias", "continue_on_error")
@@ -307,8 +308,9 @@ class Step:
         self.alias: str | None = config.get("alias")
         self.continue_on_error: bool = config.get("continue_on_error", False)
 
+    @abstractmethod
     async def run(self, run: Run, path: str) -> None:
-        raise NotImplementedError  # every compiled step type overrides run()
+        """Carry the action out within ``run``; ``path`` names it in traces and errors."""
 
 
 async def run_steps(steps: Sequence[Step], run: Run, path: str) -> None:
