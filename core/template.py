@@ -1048,6 +1048,27 @@ class Template:
         return f"Template({_shorten(self.source, 80)!r})"
 
 
+_parser: Any = None
+
+
+def syntax_error(source: str) -> str | None:
+    """What is wrong with the syntax of ``source`` (with its line in the template), or None.
+    Needs no hub: ``check-config`` and the editor use it; unknown functions and filters are
+    found only when a template renders."""
+    global _parser  # noqa: PLW0603 - one parsing environment, built on first use
+    if _parser is None:
+        from jinja2 import Environment
+
+        _parser = Environment(extensions=["jinja2.ext.loopcontrols", "jinja2.ext.do"])
+    from jinja2 import TemplateSyntaxError
+
+    try:
+        _parser.parse(source)
+    except TemplateSyntaxError as err:
+        return f"{err.message} (template line {err.lineno})"
+    return None
+
+
 class TemplateEnvironment:
     """The hub's templates: one per hub (``hub.templates``), holding the sandbox with the
     hub-bound functions and a bounded cache of :class:`Template` objects by source."""

@@ -332,3 +332,27 @@ async def test_file_watcher_reloads_on_change(tmp_path: Path, clock: ManualClock
     stop()
     assert hub.states.get("automation.late") is not None
     await hub.stop()
+
+
+async def test_check_config_finds_template_syntax_errors_at_their_line(
+    tmp_path: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hub = await start_hub(
+        tmp_path,
+        clock,
+        """
+        - id: typo
+          triggers: [{trigger: event, event_type: go}]
+          actions:
+            - event: x
+              event_data:
+                ok: "{{ 1 + 1 }}"
+                broken: "{{ states('sensor.a') | float( }}"
+        """,
+    )
+    await hub.stop()
+    assert check_config(tmp_path) == 1
+    err = capsys.readouterr().err
+    main = tmp_path / "automations" / "main.yaml"
+    assert f"{main}:8: [automation] automation 'typo': template:" in err
+    assert err.count("template:") == 1  # only the broken one

@@ -6,7 +6,7 @@ error names ``file:line``."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -24,6 +24,7 @@ from shouwang.core.conditions import validate_conditions
 from shouwang.core.config import CONFIG_FILE, ConfigError
 from shouwang.core.entity import slugify
 from shouwang.core.script import validate_actions
+from shouwang.core.template import is_template_string, syntax_error
 from shouwang.core.triggers import validate_triggers
 from shouwang.core.yaml_loader import YamlError, load_yaml, mark_of
 
@@ -195,5 +196,38 @@ def load_automations(
 
 
 def check_config(config_dir: Path, block: Any) -> list[ConfigError]:
-    """``shouwang check-config``: every error in automations and the blueprints they use."""
-    return load_automations(config_dir, block).errors
+    """``shouwang check-config``: every error in automations and the blueprints they use,
+    including template syntax (the running hub compiles templates only when they render)."""
+    result = load_automations(config_dir, block)
+    return result.errors + template_errors(result.automations)
+
+
+def template_errors(automations: list[AutomationConfig]) -> list[ConfigError]:
+    """Syntax errors in the templates of valid automations, at the template's own line."""
+    errors = []
+    for automation in automations:
+        for value in _strings(automation.config):
+            if not is_template_string(value):
+                continue
+            problem = syntax_error(value)
+            if problem is not None:
+                errors.append(
+                    ConfigError(
+                        f"automation {automation.name!r}: template: {problem}",
+                        getattr(value, "file", automation.file),
+                        getattr(value, "line", automation.line),
+                        "automation",
+                    )
+                )
+    return errors
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
