@@ -6,6 +6,7 @@ error names ``file:line``."""
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from shouwang.core.entity import slugify
 from shouwang.core.script import validate_actions
 from shouwang.core.template import is_template_string, syntax_error
 from shouwang.core.triggers import validate_triggers
-from shouwang.core.yaml_loader import YamlError, load_yaml, mark_of
+from shouwang.core.yaml_loader import TaggedStr, YamlError, load_yaml, mark_of
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -147,10 +148,16 @@ def blueprint_store(config_dir: Path) -> BlueprintStore:
 
 
 def load_automations(
-    config_dir: Path, block: Any, store: BlueprintStore | None = None
+    config_dir: Path,
+    block: Any,
+    store: BlueprintStore | None = None,
+    *,
+    keep_marks: bool = False,
 ) -> LoadResult:
     """Every automation from the ``automation:`` block and ``automations/*.yaml``. Pass the
-    hub's ``store`` so parsed blueprints are reused across reloads. Blocking: file I/O."""
+    hub's ``store`` so parsed blueprints are reused across reloads. Line marks are dropped
+    from valid automations (a running hub does not need them) unless ``keep_marks``.
+    Blocking: file I/O."""
     result = LoadResult()
     store = store if store is not None else blueprint_store(config_dir)
     sources: list[tuple[Any, str]] = []
@@ -177,6 +184,8 @@ def load_automations(
             result.errors.extend(errors)
             if config is None:
                 continue
+            if not keep_marks:
+                config = plain(config)
             automation = AutomationConfig(config, mark[0] if mark else file, line)
             if automation.object_id in seen:
                 other = seen[automation.object_id]
@@ -198,8 +207,23 @@ def load_automations(
 def check_config(config_dir: Path, block: Any) -> list[ConfigError]:
     """``shouwang check-config``: every error in automations and the blueprints they use,
     including template syntax (the running hub compiles templates only when they render)."""
-    result = load_automations(config_dir, block)
+    result = load_automations(config_dir, block, keep_marks=True)
     return result.errors + template_errors(result.automations)
+
+
+def plain(value: Any) -> Any:
+    """A copy without line marks: plain dicts, lists and (short ones interned) strings.
+    Values from ``!secret``/``!env_var`` keep their type, which hides them in ``repr``."""
+    if isinstance(value, str):
+        if type(value) is str or isinstance(value, TaggedStr):
+            return value
+        text = str.__str__(value)
+        return sys.intern(text) if len(text) <= 64 else text
+    if isinstance(value, Mapping):
+        return {plain(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
 
 
 def template_errors(automations: list[AutomationConfig]) -> list[ConfigError]:
