@@ -3,7 +3,8 @@
 ``shouwang run -c DIR`` runs the hub on a config directory (created with a starter
 ``configuration.yaml`` when missing); ``shouwang demo`` runs the bundled demo community;
 ``shouwang check-config -c DIR`` prints every configuration error with ``file:line`` and exits
-non-zero if there is any; ``shouwang trace AUTOMATION -c DIR`` prints its stored run traces.
+non-zero if there is any; ``shouwang trace AUTOMATION -c DIR`` prints its stored run traces;
+``shouwang registry import|export`` fills and dumps the community registry.
 Ctrl-C and SIGTERM stop the hub cleanly.
 """
 
@@ -64,7 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
     trace.add_argument("--run", help="the run id of one trace (default: the latest)")
     trace.add_argument("--list", action="store_true", help="list the stored runs")
+    _registry_parser(commands.add_parser("registry", help="import/export the community registry"))
     return parser
+
+
+def _registry_parser(registry: argparse.ArgumentParser) -> None:
+    """``registry import|export`` (run by ``shouwang.integrations.registry.cli``; defined here so
+    ``--help`` does not import the database stack)."""
+    kinds = ("places", "households", "people", "vehicles")
+    actions = registry.add_subparsers(dest="registry_command", required=True)
+    do_import = actions.add_parser("import", help="import a CSV or YAML file (all or nothing)")
+    do_import.add_argument("file", type=Path)
+    do_import.add_argument("--kind", choices=kinds, default=None, help="default: from headers")
+    export = actions.add_parser("export", help="export one kind (personal data masked)")
+    export.add_argument("kind", choices=kinds)
+    export.add_argument("-o", "--output", type=Path, default=None)
+    export.add_argument("--format", choices=("csv", "yaml"), default=None)
+    for sub in (do_import, export):
+        sub.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+        sub.add_argument("--db-url", default=None, help="SQLAlchemy URL (default: SQLite file)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,6 +94,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.command == "check-config":
         return check_config(args.config)
+    if args.command == "registry":
+        from shouwang.integrations.registry.cli import run as run_registry
+
+        return run_registry(args)
     if args.command == "trace":
         return show_trace(args.config, args.automation, args.run, args.list)
     if args.command == "demo":

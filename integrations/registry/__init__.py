@@ -1,0 +1,207 @@
+"""The community registry: places, households, people and vehicles of one community.
+
+Stored in the hub's shared SQL storage (``core/storage.py``; ``<config>/shouwang.db`` unless
+``registry: {db_url: …}`` names another SQLAlchemy URL). Filled with ``shouwang registry import``
+(CSV with the property office's Chinese headers or English ones, or YAML) and written out with
+``shouwang registry export``; see :mod:`.transfer`. Personal data is protected as
+:mod:`.protect` describes.
+
+``setup`` loads the places into ``hub.places`` (so service targets by place work) and returns a
+:class:`Registry`: in-memory lookups (person by face name, vehicle by plate, household members,
+people by tag, person by ID-card number via its keyed hash) that never block the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+from sqlalchemy import select
+
+from shouwang.core.places import Place
+from shouwang.core.storage import Storage
+
+from . import model
+from .protect import Protector, normalise_plate
+
+if TYPE_CHECKING:
+    from shouwang.core.hub import Hub
+
+_LOGGER = logging.getLogger(__name__)
+
+DOMAIN: Final = "registry"
+CONFIG_SCHEMA: Final = vol.Schema({vol.Optional("db_url"): str})
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A registered person; personal data only masked."""
+
+    person_id: str
+    name: str
+    gender: str | None
+    birth_date: date | None
+    id_masked: str | None
+    phone_masked: str | None
+    household_id: str | None
+    type: str
+    lease_end: date | None
+    face_name: str | None
+    card_number: str | None
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    """A registered vehicle (plate normalised)."""
+
+    plate: str
+    colour: str | None
+    household_id: str | None
+    list_type: str
+    valid_until: date | None
+    parking_space: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    household_id: str
+    building: str
+    unit: str
+    floor: int
+    room: str
+    address: str | None
+    occupancy: str
+    area: float | None
+
+
+@dataclass
+class Snapshot:
+    """Everything the registry holds, read in one go (blocking)."""
+
+    places: list[Place]
+    households: dict[str, Household]
+    people: dict[str, Person]
+    vehicles: dict[str, Vehicle]
+    id_hashes: dict[str, str]
+
+
+def read_snapshot(storage: Storage) -> Snapshot:
+    """Read the whole registry (blocking: run in an executor)."""
+    with storage.transaction() as conn:
+        places = [
+            Place(row.id, row.name, row.kind, row.parent, row.x, row.y)
+            for row in conn.execute(select(model.places))
+        ]
+        households = {
+            row.id: Household(
+                row.id, row.building, row.unit, row.floor, row.room, row.address,
+                row.occupancy, row.area,
+            )
+            for row in conn.execute(select(model.households))
+        }  # fmt: skip
+        people: dict[str, Person] = {}
+        id_hashes: dict[str, str] = {}
+        for row in conn.execute(select(model.people)):
+            people[row.id] = Person(
+                row.id, row.name, row.gender, row.birth_date, row.id_masked, row.phone_masked,
+                row.household, row.type, row.lease_end, row.face_name, row.card_number,
+                tuple(tag for tag in row.tags.split(";") if tag),
+            )  # fmt: skip
+            if row.id_hash:
+                id_hashes[row.id_hash] = row.id
+        vehicles = {
+            row.plate: Vehicle(
+                row.plate, row.colour, row.household, row.list_type, row.valid_until,
+                row.parking_space,
+            )
+            for row in conn.execute(select(model.vehicles))
+        }  # fmt: skip
+    return Snapshot(places, households, people, vehicles, id_hashes)
+
+
+class Registry:
+    """The registry's runtime object: lookups from an in-memory snapshot of the database."""
+
+    def __init__(self, storage: Storage, protector: Protector, snapshot: Snapshot) -> None:
+        self.storage = storage
+        self.protector = protector
+        self._apply(snapshot)
+
+    def _apply(self, snapshot: Snapshot) -> None:
+        self.places = snapshot.places
+        self.households = snapshot.households
+        self.people = snapshot.people
+        self.vehicles = snapshot.vehicles
+        self._id_hashes = snapshot.id_hashes
+        self._by_face = {p.face_name: p for p in self.people.values() if p.face_name}
+        self._members: dict[str, list[Person]] = {}
+        self._tagged: dict[str, list[Person]] = {}
+        for person in sorted(self.people.values(), key=lambda p: p.person_id):
+            if person.household_id:
+                self._members.setdefault(person.household_id, []).append(person)
+            for tag in person.tags:
+                self._tagged.setdefault(tag, []).append(person)
+
+    async def reload(self, hub: Hub) -> None:
+        """Re-read the database (after an import) and refresh ``hub.places``."""
+        snapshot = await hub.loop.run_in_executor(None, read_snapshot, self.storage)
+        self._apply(snapshot)
+        _load_places(hub, snapshot.places)
+
+    def person_by_face(self, face_name: str) -> Person | None:
+        """The person enrolled under this face name (e.g. Frigate's ``sub_label``)."""
+        return self._by_face.get(face_name)
+
+    def person_by_id_number(self, number: str) -> Person | None:
+        """The person with this ID-card number, matched by its keyed hash."""
+        person_id = self._id_hashes.get(self.protector.hash_id(number))
+        return self.people.get(person_id) if person_id else None
+
+    def vehicle_by_plate(self, plate: str) -> Vehicle | None:
+        """The vehicle with this plate, in any spelling (``沪a·d1234`` finds ``沪AD1234``)."""
+        return self.vehicles.get(normalise_plate(plate))
+
+    def household_members(self, household_id: str) -> list[Person]:
+        """The people of a household, by person id."""
+        return list(self._members.get(household_id, ()))
+
+    def people_with_tag(self, tag: str) -> list[Person]:
+        """People with a tag, given as written (``独居老人``) or in English."""
+        return list(self._tagged.get(model.TAG_ALIASES.get(tag, tag), ()))
+
+
+def _load_places(hub: Hub, places: list[Place]) -> None:
+    for place in places:
+        hub.places.add(place)
+
+
+def open_registry(config_dir: Path, db_url: str | None = None) -> tuple[Storage, Protector]:
+    """Storage (tables created) and protector of a config directory (blocking)."""
+    storage = Storage.open(config_dir, db_url)
+    storage.create_tables(model.METADATA)
+    return storage, Protector(config_dir)
+
+
+async def setup(hub: Hub, config: Mapping[str, Any]) -> Registry | bool:
+    """Open the registry, load its places into ``hub.places`` and return the lookups."""
+    if hub.config_dir is None:
+        _LOGGER.error("The registry needs a config directory")
+        return False
+    storage, protector = await hub.loop.run_in_executor(
+        None, open_registry, hub.config_dir, config.get("db_url")
+    )
+    snapshot = await hub.loop.run_in_executor(None, read_snapshot, storage)
+    _load_places(hub, snapshot.places)
+    hub.on_stop(storage.close)
+    _LOGGER.info(
+        "Registry: %d places, %d households, %d people, %d vehicles",
+        len(snapshot.places), len(snapshot.households), len(snapshot.people),
+        len(snapshot.vehicles),
+    )  # fmt: skip
+    return Registry(storage, protector, snapshot)

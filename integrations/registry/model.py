@@ -1,0 +1,100 @@
+"""The registry's tables (places, households, people, vehicles) and its value vocabularies.
+
+Personal data columns: ``id_hash`` (HMAC of the ID-card number), ``id_masked``, ``phone_enc``
+(Fernet token) and ``phone_masked``; the clear values are never stored. Enumerations are stored
+in English; ``*_VALUES`` map the Chinese words of property-office spreadsheets to them.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from sqlalchemy import Column, Date, Float, Index, Integer, MetaData, String, Table
+
+METADATA: Final = MetaData()
+
+places = Table(
+    "registry_places",
+    METADATA,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("parent", String(64), nullable=True, index=True),
+    Column("x", Float, nullable=True),
+    Column("y", Float, nullable=True),
+    Column("address", String(256), nullable=True),
+)
+
+households = Table(
+    "registry_households",
+    METADATA,
+    Column("id", String(64), primary_key=True),
+    Column("building", String(32), nullable=False),
+    Column("unit", String(32), nullable=False),
+    Column("floor", Integer, nullable=False),
+    Column("room", String(16), nullable=False),
+    Column("address", String(256), nullable=True),
+    Column("occupancy", String(16), nullable=False),
+    Column("area", Float, nullable=True),
+)
+
+people = Table(
+    "registry_people",
+    METADATA,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("gender", String(8), nullable=True),
+    Column("birth_date", Date, nullable=True),
+    Column("id_hash", String(64), nullable=True, index=True),
+    Column("id_masked", String(32), nullable=True),
+    Column("phone_enc", String(256), nullable=True),
+    Column("phone_masked", String(16), nullable=True),
+    Column("household", String(64), nullable=True, index=True),
+    Column("type", String(16), nullable=False),
+    Column("lease_end", Date, nullable=True),
+    Column("face_name", String(64), nullable=True),
+    Column("card_number", String(32), nullable=True),
+    Column("tags", String(256), nullable=False, default=""),
+    Index("ix_registry_people_face", "face_name"),
+)
+
+vehicles = Table(
+    "registry_vehicles",
+    METADATA,
+    Column("plate", String(16), primary_key=True),
+    Column("colour", String(16), nullable=True),
+    Column("household", String(64), nullable=True, index=True),
+    Column("list_type", String(16), nullable=False),
+    Column("valid_until", Date, nullable=True),
+    Column("parking_space", String(32), nullable=True),
+)
+
+TABLES: Final = {"places": places, "households": households, "people": people, "vehicles": vehicles}
+KINDS: Final = tuple(TABLES)
+
+PLACE_KINDS: Final = {
+    "人行出入口": "pedestrian_gate",
+    "车行出入口": "vehicle_gate",
+    "停车场": "car_park",
+    "值班室": "guard_room",
+    "公共区域": "public_area",
+    "周界防区": "perimeter_zone",
+    "楼栋": "building",
+    "单元门": "unit_entrance",
+    "小区": "community",
+    "区域": "area",
+}
+OCCUPANCY: Final = {"自住": "owner", "出租": "rented"}
+GENDERS: Final = {"男": "male", "女": "female"}
+PERSON_TYPES: Final = {"业主": "owner", "家属": "family", "租户": "tenant", "物业人员": "staff"}
+LIST_TYPES: Final = {"业主车辆": "resident", "访客车辆": "visitor", "黑名单": "blocked"}
+#: English names for the tags the spreadsheets use (tags are stored as written)
+TAG_ALIASES: Final = {
+    "elderly_living_alone": "独居老人",
+    "elderly living alone": "独居老人",
+    "child": "儿童",
+    "needs_care": "需关爱",
+    "needs care": "需关爱",
+    "guard": "保安",
+    "cleaner": "保洁",
+}
