@@ -736,3 +736,49 @@ def test_pure_python_fallback_behaves_the_same(
     with pytest.raises(module.YamlError, match=r"^f\.yaml:2: duplicate key 'a'"):
         module.parse_yaml("a: 1\na: 2\n", "f.yaml")
     assert module.dump_yaml(data) == dump_yaml(load_yaml(path))
+
+
+# ---------------------------------------------------------------------------------------------
+# Construction from parser events (no whole-document node tree)
+
+
+def test_aliases_share_containers_and_keep_anchor_marks() -> None:
+    text = "a: &v [1]\nb: *v\nc: [*v, &s str, *s, &n 5, *n]\n&k key: 1\nd: {*k : 2}\n"
+    data = parse_yaml(text, "a.yaml")
+    assert data["b"] is data["a"]
+    assert data["c"][0] is data["a"]
+    assert data["c"][1:] == ["str", "str", 5, 5]
+    assert (data["c"][2].file, data["c"][2].line) == ("a.yaml", 3)  # the anchor's line
+    assert type(next(iter(data["d"]))) is str
+    assert data["d"].key_mark("key") == ("a.yaml", 4)  # an alias key: the anchor's line
+    err = raises_yaml(parse_yaml, "a: &x 1\nb: &x 2\n")
+    assert err.line == 2
+    assert "duplicate anchor" in err.message
+
+
+def test_merges_of_inline_mappings_and_at_top_level() -> None:
+    data = parse_yaml("<<: {top: 1, x: 0}\nx: 2\nl:\n  <<: [{p: 1}, {p: 2, q: 3}]\n", "m.yaml")
+    assert data == {"x": 2, "top": 1, "l": {"p": 1, "q": 3}}
+    assert data.key_mark("top") == ("m.yaml", 1)
+    assert raises_yaml(parse_yaml, "a:\n  <<: [{p: 1}, x]\n").line == 2
+    assert "recursive" in raises_yaml(parse_yaml, "a: &r {k: *r}\n").message
+
+
+@pytest.mark.usefixtures("restore_constructors")
+def test_add_constructor_gets_nodes_for_collections() -> None:
+    seen: list[Node] = []
+
+    def construct_count(loader: ShouwangLoader, node: Node) -> int:
+        seen.append(node)
+        return len(node.value)
+
+    add_constructor("!count", construct_count)
+    data = parse_yaml("a: !count [x, [y], z]\nb: !count {k: v}\n")
+    assert data == {"a": 3, "b": 1}
+    assert [type(node).__name__ for node in seen] == ["SequenceNode", "MappingNode"]
+    assert [type(child).__name__ for child in seen[0].value] == [
+        "ScalarNode",
+        "SequenceNode",
+        "ScalarNode",
+    ]
+    assert ShouwangLoader.line_of(seen[1]) == 2
