@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Final, NamedTuple, NoReturn
 
 import orjson
@@ -313,24 +314,22 @@ class StateMachine:
             self._dispatcher_unsub = self._bus.listen(
                 STATE_CHANGED, self._dispatch, name="state tracker dispatch"
             )
-        removed = False
+        return partial(self._untrack, ids, tracker)
 
-        def unsubscribe() -> None:
-            nonlocal removed
-            if removed:
-                return
-            removed = True
-            for entity_id in ids:
-                rest = tuple(t for t in self._trackers.get(entity_id, ()) if t is not tracker)
-                if rest:
-                    self._trackers[entity_id] = rest
-                else:
-                    self._trackers.pop(entity_id, None)
-            if not self._trackers and self._dispatcher_unsub is not None:
-                self._dispatcher_unsub()
-                self._dispatcher_unsub = None
-
-        return unsubscribe
+    def _untrack(self, ids: list[str], tracker: _Tracker) -> None:
+        """Remove ``tracker`` from ``ids`` (a second call finds nothing left to remove)."""
+        for entity_id in ids:
+            current = self._trackers.get(entity_id, ())
+            rest = tuple(t for t in current if t is not tracker)
+            if len(rest) == len(current):
+                continue
+            if rest:
+                self._trackers[entity_id] = rest
+            else:
+                self._trackers.pop(entity_id, None)
+        if not self._trackers and self._dispatcher_unsub is not None:
+            self._dispatcher_unsub()
+            self._dispatcher_unsub = None
 
     def _dispatch(self, event: Event) -> None:
         trackers = self._trackers.get(event.data["entity_id"])

@@ -156,6 +156,9 @@ def attach_triggers(
         platform = get_platform(config["trigger"])
         removers.append(platform.attach(hub, config, trigger_action, info))
 
+    if len(removers) == 1:
+        return removers[0]  # the common case: no wrapper per automation
+
     def detach() -> None:
         while removers:
             removers.pop()()
