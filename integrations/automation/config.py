@@ -160,9 +160,9 @@ def load_automations(
     Blocking: file I/O."""
     result = LoadResult()
     store = store if store is not None else blueprint_store(config_dir)
-    sources: list[tuple[Any, str]] = []
+    sources: list[tuple[Any, str, bool]] = []  # (data, file, read here: ours to consume)
     if block is not None:
-        sources.append((block, str(config_dir / CONFIG_FILE)))
+        sources.append((block, str(config_dir / CONFIG_FILE), False))
         result.files.append(config_dir / CONFIG_FILE)
     folder = config_dir / AUTOMATIONS_DIR
     if folder.is_dir():
@@ -171,13 +171,19 @@ def load_automations(
                 continue
             result.files.append(path)
             try:
-                sources.append((load_yaml(path, secrets_root=config_dir), str(path)))
+                sources.append((load_yaml(path, secrets_root=config_dir), str(path), True))
             except YamlError as err:
                 result.errors.append(ConfigError(err.message, err.file, err.line, "automation"))
     seen: dict[str, AutomationConfig] = {}
-    for data, file in sources:
+    sources.reverse()
+    while sources:
+        data, file, ours = sources.pop()
         items = data if isinstance(data, list) else [] if data in (None, {}) else [data]
-        for raw in items:
+        del data
+        consume = ours and not keep_marks
+        for index, raw in enumerate(items):
+            if consume:
+                items[index] = None  # the parsed tree is freed as we go, not all at the end
             mark = mark_of(raw)
             line = mark[1] if mark else None
             config, errors = validate_automation(raw, store, mark[0] if mark else file, line)
