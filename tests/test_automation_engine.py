@@ -356,3 +356,26 @@ async def test_check_config_finds_template_syntax_errors_at_their_line(
     main = tmp_path / "automations" / "main.yaml"
     assert f"{main}:8: [automation] automation 'typo': template:" in err
     assert err.count("template:") == 1  # only the broken one
+
+
+async def test_yaml_syntax_error_on_reload_keeps_the_running_set(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    hub = await start_hub(
+        tmp_path,
+        clock,
+        """
+        - id: a
+          triggers: [{trigger: event, event_type: go}]
+          actions: [{event: from_a}]
+        """,
+    )
+    (tmp_path / "automations" / "broken.yaml").write_text("- id: b\n  triggers: [\n")
+    with pytest.raises(ServiceValidationError, match=r"broken\.yaml:\d+"):
+        await hub.services.call("automation", "reload", blocking=True)
+    from_a = capture(hub, "from_a")
+    hub.bus.fire("go")
+    await settle(hub)
+    assert len(from_a) == 1
+    assert hub.states.is_state("automation.a", "on")
+    await hub.stop()
