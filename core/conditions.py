@@ -26,7 +26,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import voluptuous as vol
 from astral import Observer
@@ -450,7 +450,14 @@ class _Disabled(Condition):
 
 
 class _And(Condition):
+    """``and``; ``or`` and ``not`` differ only in which child result settles the answer.
+
+    The first child that returns :attr:`settled_by` ends the check with :attr:`settled`;
+    errors of the other children matter only if no child settled it."""
+
     __slots__ = ("conditions",)
+    settled_by: ClassVar[bool] = False
+    settled: ClassVar[bool] = False
 
     def __init__(self, kind: str, alias: str | None, conditions: list[Condition]) -> None:
         super().__init__(kind, alias)
@@ -460,45 +467,25 @@ class _And(Condition):
         errors: list[tuple[int, ConditionError]] = []
         for index, condition in enumerate(self.conditions):
             try:
-                if condition._check(variables) is False:
-                    return False
+                if condition._check(variables) is self.settled_by:
+                    return self.settled
             except ConditionError as err:
                 errors.append((index, err))
-        if errors:  # none was false, so the errors decide
+        if errors:  # nothing settled it, so the errors decide
             raise _nested(self.kind, self.alias, len(self.conditions), errors)
-        return True
+        return not self.settled
 
 
 class _Or(_And):
     __slots__ = ()
-
-    def _check(self, variables: Mapping[str, Any]) -> bool:
-        errors: list[tuple[int, ConditionError]] = []
-        for index, condition in enumerate(self.conditions):
-            try:
-                if condition._check(variables) is True:
-                    return True
-            except ConditionError as err:
-                errors.append((index, err))
-        if errors:  # none was true, so the errors decide
-            raise _nested(self.kind, self.alias, len(self.conditions), errors)
-        return False
+    settled_by = True
+    settled = True
 
 
 class _Not(_And):
     __slots__ = ()
-
-    def _check(self, variables: Mapping[str, Any]) -> bool:
-        errors: list[tuple[int, ConditionError]] = []
-        for index, condition in enumerate(self.conditions):
-            try:
-                if condition._check(variables) is True:
-                    return False
-            except ConditionError as err:
-                errors.append((index, err))
-        if errors:
-            raise _nested(self.kind, self.alias, len(self.conditions), errors)
-        return True
+    settled_by = True
+    settled = False
 
 
 class _StateCondition(Condition):
