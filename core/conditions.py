@@ -32,6 +32,7 @@ import voluptuous as vol
 from astral import Observer
 from astral.sun import sunrise, sunset
 
+from .config import validate_each
 from .durations import DURATION, POSITIVE_DURATION, parse_duration, render_duration, time_of_day
 from .states import InvalidEntityId, State, normalize_entity_id
 from .template import (
@@ -404,15 +405,7 @@ def validate_conditions(value: Any) -> list[dict[str, Any]]:
     :class:`voluptuous.Invalid` whose ``path`` points at the bad field (``[1, 'entity_id']``)."""
     if value is None:
         return []
-    items = value if isinstance(value, list) else [value]
-    result: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        try:
-            result.append(_validate_condition(item))
-        except vol.Invalid as err:
-            err.prepend([index])
-            raise
-    return result
+    return validate_each(value, _validate_condition)
 
 
 # -- compiled conditions ----------------------------------------------------------------------

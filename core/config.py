@@ -11,9 +11,10 @@ of them at once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import voluptuous as vol
@@ -21,6 +22,8 @@ import voluptuous as vol
 from .yaml_loader import TaggedStr, YamlError, load_yaml, mark_of
 
 _LOGGER = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 CONFIG_FILE: Final = "configuration.yaml"
 CORE_KEYS: Final = ("shouwang", "homeassistant")
@@ -131,6 +134,20 @@ class LoadedConfig:
     ) -> ConfigError:
         file, line = self.where(domain, path) if domain else (None, None)
         return ConfigError(message, file, line, domain)
+
+
+def validate_each(value: Any, validate_one: Callable[[Any], T]) -> list[T]:
+    """One item or a list of them (triggers, conditions, actions) -> validated list; an error's
+    path starts with the bad item's index, so it can be turned into ``file:line``."""
+    items = value if isinstance(value, list) else [value]
+    result = []
+    for index, item in enumerate(items):
+        try:
+            result.append(validate_one(item))
+        except vol.Invalid as err:
+            err.prepend([index])
+            raise
+    return result
 
 
 def ensure_config_dir(config_dir: Path) -> bool:

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from .conditions import Condition, compile_conditions, validate_conditions
+from .config import validate_each
 from .durations import POSITIVE_DURATION, render_duration
 from .events import Context, Event
 from .services import ServiceNotFound
@@ -258,14 +259,7 @@ def validate_action(value: Any) -> dict[str, Any]:
 
 
 def validate_actions(value: Any) -> list[dict[str, Any]]:
-    items = value if isinstance(value, list) else [value]
-    result = []
-    for index, item in enumerate(items):
-        try:
-            result.append(validate_action(item))
-        except vol.Invalid as err:
-            raise vol.Invalid(err.msg, path=[index, *err.path]) from None
-    return result
+    return validate_each(value, validate_action)
 
 
 # -- running ----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import voluptuous as vol
 
+from ..config import validate_each
 from ..events import Context, Unsubscribe
 
 if TYPE_CHECKING:
@@ -120,14 +121,7 @@ def validate_trigger(value: Any) -> dict[str, Any]:
 
 
 def validate_triggers(value: Any) -> list[dict[str, Any]]:
-    items = value if isinstance(value, list) else [value]
-    result = []
-    for index, item in enumerate(items):
-        try:
-            result.append(validate_trigger(item))
-        except vol.Invalid as err:
-            raise vol.Invalid(err.msg, path=[index, *err.path]) from None
-    return result
+    return validate_each(value, validate_trigger)
 
 
 def attach_triggers(
