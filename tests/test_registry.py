@@ -361,9 +361,17 @@ async def test_integration_places_and_lookups(tmp_path: Path, clock: ManualClock
         registry = hub.integrations.runtime("registry")
         assert isinstance(registry, Registry)
         assert hub.places.get("P-GATE-N") is not None
-        assert hub.places.descendants("B01") == {"B01", "B01-U1", "B01-U2"}
+        assert {"B01", "B01-U1", "B01-U2"} < hub.places.descendants("B01")
+        household = hub.places.get("B01-U1-0101")
+        assert household is not None and household.kind == "household"
+        assert (household.parent_id, household.x, household.y) == ("B01-U1", 200, 180)
+        assert "B01-U1-0101" in hub.places.descendants("B01-U1")
         hub.places.bind("lock.b01_u1_door", "B01-U1")
-        assert hub.services.resolve_target({"place_id": "B01"}) == {"lock.b01_u1_door"}
+        hub.places.bind("intercom.b01_u1_0101_panel", "B01-U1-0101")
+        assert hub.services.resolve_target({"place_id": "B01"}) == {
+            "lock.b01_u1_door", "intercom.b01_u1_0101_panel",
+        }  # fmt: skip
+        assert hub.places.entities_in("B01-U1-0101") == {"intercom.b01_u1_0101_panel"}
 
         person = registry.person_by_face("r00001")
         assert person is not None and person.name == "闫英"
@@ -417,3 +425,26 @@ def test_cli_kinds_match_the_model(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["registry", "export", "--help"])
     assert "{" + ",".join(model.KINDS) + "}" in capsys.readouterr().out
+
+
+def test_household_places_parent_rule() -> None:
+    from shouwang.core.places import Place
+    from shouwang.integrations.registry import Household, household_places
+
+    places = [
+        Place("B01", "1号楼", "building", None, 1, 2),
+        Place("B01-U1", "u", "unit_entrance", "B01", 3, 4),
+    ]
+    households = {
+        "B01-U1-0101": Household("B01-U1-0101", "1号楼", "1单元", 1, "0101", "地址", "owner", None),
+        "B01-U9-0101": Household("B01-U9-0101", "1号楼", "9单元", 1, "0101", None, "owner", None),
+        "X-1": Household("X-1", "?", "?", 1, "1", None, "owner", None),
+    }
+    got = {p.place_id: p for p in household_places(places, households)}
+    assert (got["B01-U1-0101"].parent_id, got["B01-U1-0101"].x, got["B01-U1-0101"].name) == (
+        "B01-U1",
+        3,
+        "地址",
+    )
+    assert got["B01-U9-0101"].parent_id == "B01"  # no unit place: falls back to the building
+    assert got["X-1"].parent_id is None and got["X-1"].name == "X-1"

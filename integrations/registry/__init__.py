@@ -6,9 +6,12 @@ Stored in the hub's shared SQL storage (``core/storage.py``; ``<config>/shouwang
 ``shouwang registry export``; see :mod:`.transfer`. Personal data is protected as
 :mod:`.protect` describes.
 
-``setup`` loads the places into ``hub.places`` (so service targets by place work) and returns a
-:class:`Registry`: in-memory lookups (person by face name, vehicle by plate, household members,
-people by tag, person by ID-card number via its keyed hash) that never block the loop.
+``setup`` loads the places into ``hub.places`` (so service targets by place work) — households
+too, as places of kind ``household`` under their unit entrance (``B01-U1-0101`` under
+``B01-U1``), so a household's devices are bound to its place and "what belongs to household X"
+is one place query (the API's resident scoping uses it) — and returns a :class:`Registry`:
+in-memory lookups (person by face name, vehicle by plate, household members, people by tag,
+person by ID-card number via its keyed hash) that never block the loop.
 """
 
 from __future__ import annotations
@@ -152,7 +155,7 @@ class Registry:
         """Re-read the database (after an import) and refresh ``hub.places``."""
         snapshot = await hub.loop.run_in_executor(None, read_snapshot, self.storage)
         self._apply(snapshot)
-        _load_places(hub, snapshot.places)
+        _load_places(hub, snapshot)
 
     def person_by_face(self, face_name: str) -> Person | None:
         """The person enrolled under this face name (e.g. Frigate's ``sub_label``)."""
@@ -176,8 +179,36 @@ class Registry:
         return list(self._tagged.get(model.TAG_ALIASES.get(tag, tag), ()))
 
 
-def _load_places(hub: Hub, places: list[Place]) -> None:
-    for place in places:
+HOUSEHOLD_KIND: Final = "household"
+
+
+def household_places(places: list[Place], households: Mapping[str, Household]) -> list[Place]:
+    """A place per household, under the longest place id its id starts with (``B01-U1-0101``
+    goes under ``B01-U1``), at that place's site-plan coordinates."""
+    by_id = {place.place_id: place for place in places}
+    out: list[Place] = []
+    for household in households.values():
+        parts = household.household_id.split("-")
+        parent: Place | None = None
+        for end in range(len(parts) - 1, 0, -1):
+            parent = by_id.get("-".join(parts[:end]))
+            if parent is not None:
+                break
+        name = household.address or household.household_id
+        out.append(
+            Place(
+                household.household_id, name, HOUSEHOLD_KIND,
+                parent.place_id if parent else None,
+                parent.x if parent else None, parent.y if parent else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _load_places(hub: Hub, snapshot: Snapshot) -> None:
+    for place in snapshot.places:
+        hub.places.add(place)
+    for place in household_places(snapshot.places, snapshot.households):
         hub.places.add(place)
 
 
@@ -197,7 +228,7 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> Registry | bool:
         None, open_registry, hub.config_dir, config.get("db_url")
     )
     snapshot = await hub.loop.run_in_executor(None, read_snapshot, storage)
-    _load_places(hub, snapshot.places)
+    _load_places(hub, snapshot)
     hub.on_stop(storage.close)
     _LOGGER.info(
         "Registry: %d places, %d households, %d people, %d vehicles",
