@@ -86,7 +86,13 @@ PLACE_KINDS: Final = {
 }
 OCCUPANCY: Final = {"自住": "owner", "出租": "rented"}
 GENDERS: Final = {"男": "male", "女": "female"}
-PERSON_TYPES: Final = {"业主": "owner", "家属": "family", "租户": "tenant", "物业人员": "staff"}
+PERSON_TYPES: Final = {
+    "业主": "owner",
+    "家属": "family",
+    "租户": "tenant",
+    "住户": "resident",  # a resident whose owner/family/tenant status the office did not record
+    "物业人员": "staff",
+}
 LIST_TYPES: Final = {"业主车辆": "resident", "访客车辆": "visitor", "黑名单": "blocked"}
 #: English names for the tags the spreadsheets use (tags are stored as written)
 TAG_ALIASES: Final = {
@@ -95,6 +101,8 @@ TAG_ALIASES: Final = {
     "child": "儿童",
     "needs_care": "需关爱",
     "needs care": "需关爱",
+    "focus_person": "重点人员",
+    "focus person": "重点人员",
     "guard": "保安",
     "cleaner": "保洁",
 }

@@ -74,10 +74,14 @@ ALIASES: Final[dict[str, dict[str, str]]] = {
         "身份证号": "id_number", "手机号": "phone", "户号": "household_id",
         "人员类型": "type", "租约到期": "lease_end", "人脸库名": "face_name",
         "门禁卡号": "card_number", "标签": "tags", "id": "person_id",
+        # the short keys of the ``people:`` block in configuration.yaml
+        "face": "face_name", "categories": "tags", "household": "household_id",
+        "card": "card_number",
     },
     "vehicles": {
         "车牌号": "plate", "车辆颜色": "colour", "户号": "household_id", "名单类型": "list_type",
         "有效期至": "valid_until", "车位": "parking_space", "color": "colour",
+        "list": "list_type", "household": "household_id",
     },
 }  # fmt: skip
 
@@ -307,7 +311,9 @@ def _validate(
             "face_name": row.text("face_name"),
             "card_number": (row.text("card_number") or "").upper() or None,
             "tags": ";".join(
-                tag.strip() for tag in (row.text("tags") or "").split(";") if tag.strip()
+                model.TAG_ALIASES.get(tag.strip(), tag.strip())
+                for tag in (row.text("tags") or "").split(";")
+                if tag.strip()
             ),
         }
         _personal(row, record, ctx.people.get(record["id"] or ""), protector)
@@ -420,33 +426,55 @@ def import_file(
             raise RegistryImportError(
                 f"{path}:1: cannot tell what the file holds from its headers; use --kind"
             )
+    located = [(f"{path}:{line}", row) for line, row in rows]
+    return import_rows(
+        storage, protector, kind, located, headers=headers, header_where=f"{path}:1",
+        progress=progress,
+    )  # fmt: skip
+
+
+def import_rows(
+    storage: Storage,
+    protector: Protector,
+    kind: str,
+    rows: list[tuple[str, dict[str, Any]]],
+    *,
+    headers: list[str] | None = None,
+    header_where: str = "",
+    progress: TextIO | None = None,
+    dry_run: bool = False,
+) -> ImportResult:
+    """Validate rows (each with where it came from, ``FILE:LINE``), then upsert them all, or
+    nothing if any row is bad (or ``dry_run``). ``headers`` default to every key the rows use."""
     if kind not in model.KINDS:
         raise RegistryImportError(f"unknown kind {kind!r}; expected one of {model.KINDS}")
+    if headers is None:
+        headers = list(dict.fromkeys(key for _, row in rows for key in row if key != _WIDTH))
     result = ImportResult(kind, len(rows))
     mapping: dict[str, str] = {}
     for header in headers:
         column = _column(kind, header)
         if column is None:
-            result.errors.append(f"{path}:1: {header}: unknown column for {kind}")
+            result.errors.append(f"{header_where}: {header}: unknown column for {kind}")
         else:
             mapping[header] = column
     id_field = FIELDS[kind][0]
     if headers and id_field not in mapping.values():
-        result.errors.append(f"{path}:1: {id_field}: required column missing")
+        result.errors.append(f"{header_where}: {id_field}: required column missing")
     if result.errors:
         return result
     ctx = _existing(storage, kind)
     raw_rows = [
-        (line, {mapping[k]: v for k, v in row.items() if k in mapping}) for line, row in rows
+        (where, {mapping[k]: v for k, v in row.items() if k in mapping}) for where, row in rows
     ]
     file_ids = {_text(values.get(id_field)) for _, values in raw_rows}
     if kind == "households":
         ctx.ids["households"] |= file_ids
     records: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    bar = _Progress(progress, len(rows), f"{path.name}: validating")
-    for index, ((line, values), (_, original)) in enumerate(zip(raw_rows, rows, strict=True)):
-        row = _Row(f"{path}:{line}", values, result.errors)
+    seen: dict[str, str] = {}
+    bar = _Progress(progress, len(rows), f"{header_where.rsplit(':', 1)[0]}: validating")
+    for index, ((where, values), (_, original)) in enumerate(zip(raw_rows, rows, strict=True)):
+        row = _Row(where, values, result.errors)
         if _WIDTH in original:
             row.error("row", f"{original[_WIDTH]} values for {len(headers)} columns")
             continue
@@ -454,12 +482,12 @@ def import_file(
         if record is not None:
             key = record[_ID_COLUMN[kind].rsplit(".", 1)[1]]
             if key in seen:
-                row.error(id_field, f"duplicate of line {seen[key]}")
+                row.error(id_field, f"duplicate of line {seen[key].rsplit(':', 1)[-1]}")
             else:
-                seen[key] = line
+                seen[key] = where
                 records.append(record)
         bar.update(index + 1)
-    if result.errors:
+    if result.errors or dry_run:
         return result
     _upsert(storage, model.TABLES[kind], records)
     result.applied = True
