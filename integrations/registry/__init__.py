@@ -1,4 +1,5 @@
-"""The community registry: places, households, people and vehicles of one community.
+"""The community registry: places, households, people, vehicles and organisations of one
+community (人、车、地、组织; events and objects arrive with the recorder and sightings).
 
 Stored in the hub's shared SQL storage (``core/storage.py``; ``<config>/shouwang.db`` unless
 ``registry: {db_url: …}`` names another SQLAlchemy URL). Filled with ``shouwang registry import``
@@ -83,6 +84,19 @@ class Household:
     area: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """A property company, police station, neighbourhood committee …; phone only masked."""
+
+    organisation_id: str
+    name: str
+    type: str
+    address: str | None
+    phone_masked: str | None
+    #: (person id, role or None)
+    members: tuple[tuple[str, str | None], ...]
+
+
 @dataclass
 class Snapshot:
     """Everything the registry holds, read in one go (blocking)."""
@@ -92,6 +106,7 @@ class Snapshot:
     people: dict[str, Person]
     vehicles: dict[str, Vehicle]
     id_hashes: dict[str, str]
+    organisations: dict[str, Organisation]
 
 
 def read_snapshot(storage: Storage) -> Snapshot:
@@ -125,7 +140,19 @@ def read_snapshot(storage: Storage) -> Snapshot:
             )
             for row in conn.execute(select(model.vehicles))
         }  # fmt: skip
-    return Snapshot(places, households, people, vehicles, id_hashes)
+        organisations = {
+            row.id: Organisation(
+                row.id, row.name, row.type, row.address, row.phone_masked,
+                tuple(_member(item) for item in row.members.split(";") if item),
+            )
+            for row in conn.execute(select(model.organisations))
+        }  # fmt: skip
+    return Snapshot(places, households, people, vehicles, id_hashes, organisations)
+
+
+def _member(item: str) -> tuple[str, str | None]:
+    person, _, role = item.partition(":")
+    return person, role or None
 
 
 class Registry:
@@ -142,6 +169,11 @@ class Registry:
         self.people = snapshot.people
         self.vehicles = snapshot.vehicles
         self._id_hashes = snapshot.id_hashes
+        self.organisations = snapshot.organisations
+        self._memberships: dict[str, list[tuple[Organisation, str | None]]] = {}
+        for organisation in sorted(self.organisations.values(), key=lambda o: o.organisation_id):
+            for person_id, role in organisation.members:
+                self._memberships.setdefault(person_id, []).append((organisation, role))
         self._by_face = {p.face_name: p for p in self.people.values() if p.face_name}
         self._members: dict[str, list[Person]] = {}
         self._tagged: dict[str, list[Person]] = {}
@@ -173,6 +205,21 @@ class Registry:
     def household_members(self, household_id: str) -> list[Person]:
         """The people of a household, by person id."""
         return list(self._members.get(household_id, ()))
+
+    def organisations_of(self, person_id: str) -> list[tuple[Organisation, str | None]]:
+        """The organisations a person belongs to, with their role there."""
+        return list(self._memberships.get(person_id, ()))
+
+    def organisation_members(self, organisation_id: str) -> list[tuple[Person, str | None]]:
+        """The registered people of an organisation, with their roles."""
+        organisation = self.organisations.get(organisation_id)
+        if organisation is None:
+            return []
+        return [
+            (self.people[person_id], role)
+            for person_id, role in organisation.members
+            if person_id in self.people
+        ]
 
     def people_with_tag(self, tag: str) -> list[Person]:
         """People with a tag, given as written (``独居老人``) or in English."""
@@ -231,8 +278,8 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> Registry | bool:
     _load_places(hub, snapshot)
     hub.on_stop(storage.close)
     _LOGGER.info(
-        "Registry: %d places, %d households, %d people, %d vehicles",
+        "Registry: %d places, %d households, %d people, %d vehicles, %d organisations",
         len(snapshot.places), len(snapshot.households), len(snapshot.people),
-        len(snapshot.vehicles),
+        len(snapshot.vehicles), len(snapshot.organisations),
     )  # fmt: skip
     return Registry(storage, protector, snapshot)

@@ -1,4 +1,5 @@
-"""The registry's tables (places, households, people, vehicles) and its value vocabularies.
+"""The registry's tables (places, households, people, vehicles, organisations) and its value
+vocabularies.
 
 Personal data columns: ``id_hash`` (HMAC of the ID-card number), ``id_masked``, ``phone_enc``
 (Fernet token) and ``phone_masked``; the clear values are never stored. Enumerations are stored
@@ -69,7 +70,26 @@ vehicles = Table(
     Column("parking_space", String(32), nullable=True),
 )
 
-TABLES: Final = {"places": places, "households": households, "people": people, "vehicles": vehicles}
+organisations = Table(
+    "registry_organisations",
+    METADATA,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("address", String(256), nullable=True),
+    Column("phone_enc", String(256), nullable=True),
+    Column("phone_masked", String(16), nullable=True),
+    # members as the spreadsheet keeps them: ``R00001:负责人;R00002`` (person id[:role])
+    Column("members", String(4000), nullable=False, default=""),
+)
+
+TABLES: Final = {
+    "places": places,
+    "households": households,
+    "people": people,
+    "vehicles": vehicles,
+    "organisations": organisations,
+}
 KINDS: Final = tuple(TABLES)
 
 PLACE_KINDS: Final = {
@@ -92,6 +112,14 @@ PERSON_TYPES: Final = {
     "租户": "tenant",
     "住户": "resident",  # a resident whose owner/family/tenant status the office did not record
     "物业人员": "staff",
+}
+ORGANISATION_TYPES: Final = {
+    "物业公司": "property_company",
+    "派出所": "police_station",
+    "居委会": "neighbourhood_committee",
+    "业委会": "owners_committee",
+    "保安公司": "security_company",
+    "其他": "other",
 }
 LIST_TYPES: Final = {"业主车辆": "resident", "访客车辆": "visitor", "黑名单": "blocked"}
 #: English names for the tags the spreadsheets use (tags are stored as written)

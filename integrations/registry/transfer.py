@@ -56,6 +56,7 @@ FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "vehicles": (
         "plate", "colour", "household_id", "list_type", "valid_until", "parking_space",
     ),
+    "organisations": ("organisation_id", "name", "type", "address", "phone", "members"),
 }  # fmt: skip
 
 #: Chinese headers (as in the property office's spreadsheets) and extra English aliases
@@ -83,6 +84,10 @@ ALIASES: Final[dict[str, dict[str, str]]] = {
         "有效期至": "valid_until", "车位": "parking_space", "color": "colour",
         "list": "list_type", "household": "household_id",
     },
+    "organisations": {
+        "组织编号": "organisation_id", "名称": "name", "类型": "type", "地址": "address",
+        "联系电话": "phone", "成员": "members", "id": "organisation_id",
+    },
 }  # fmt: skip
 
 _ID_COLUMN: Final = {
@@ -90,12 +95,14 @@ _ID_COLUMN: Final = {
     "households": "registry_households.id",
     "people": "registry_people.id",
     "vehicles": "registry_vehicles.plate",
+    "organisations": "registry_organisations.id",
 }
 #: headers that identify a kind when --kind is omitted (checked in this order)
 _KIND_MARKERS: Final = (
     ("places", {"place_id", "地点编号"}),
     ("people", {"person_id", "人员编号"}),
     ("vehicles", {"plate", "车牌号"}),
+    ("organisations", {"organisation_id", "组织编号"}),
     ("households", {"household_id", "户号"}),
 )
 
@@ -245,7 +252,8 @@ class _Context:
     """What validation needs from the database."""
 
     ids: dict[str, set[str]]
-    people: dict[str, Mapping[str, Any]]
+    #: the protected columns already stored, by id (people and organisations)
+    stored: dict[str, Mapping[str, Any]]
 
 
 def _existing(storage: Storage, kind: str) -> _Context:
@@ -254,7 +262,7 @@ def _existing(storage: Storage, kind: str) -> _Context:
             "places": set(conn.scalars(select(model.places.c.id))),
             "households": set(conn.scalars(select(model.households.c.id))),
         }
-        people: dict[str, Mapping[str, Any]] = {}
+        stored: dict[str, Mapping[str, Any]] = {}
         if kind == "people":
             query = select(
                 model.people.c.id,
@@ -263,8 +271,13 @@ def _existing(storage: Storage, kind: str) -> _Context:
                 model.people.c.phone_enc,
                 model.people.c.phone_masked,
             )
-            people = {row.id: dict(row._mapping) for row in conn.execute(query)}
-    return _Context(ids, people)
+            stored = {row.id: dict(row._mapping) for row in conn.execute(query)}
+        elif kind == "organisations":
+            table = model.organisations
+            query = select(table.c.id, table.c.phone_enc, table.c.phone_masked)
+            stored = {row.id: dict(row._mapping) for row in conn.execute(query)}
+            ids["people"] = set(conn.scalars(select(model.people.c.id)))
+    return _Context(ids, stored)
 
 
 def _validate(
@@ -316,7 +329,16 @@ def _validate(
                 if tag.strip()
             ),
         }
-        _personal(row, record, ctx.people.get(record["id"] or ""), protector)
+        _personal(row, record, ctx.stored.get(record["id"] or ""), protector)
+    elif kind == "organisations":
+        record = {
+            "id": row.text("organisation_id", required=True),
+            "name": row.text("name", required=True),
+            "type": row.choice("type", model.ORGANISATION_TYPES),
+            "address": row.text("address"),
+            "members": _members(row, ctx.ids["people"]),
+        }
+        _phone(row, record, ctx.stored.get(record["id"] or ""), protector)
     else:
         plate_text = row.text("plate", required=True)
         plate = normalise_plate(plate_text) if plate_text else None
@@ -340,7 +362,7 @@ def _personal(
     row: _Row, record: dict[str, Any], stored: Mapping[str, Any] | None, protector: Protector
 ) -> None:
     """Hash/encrypt/mask the ID number and phone (masked input keeps the stored value)."""
-    record.update(id_hash=None, id_masked=None, phone_enc=None, phone_masked=None)
+    record.update(id_hash=None, id_masked=None)
     number = row.text("id_number")
     if number is not None:
         number = normalise_id(number)
@@ -353,6 +375,14 @@ def _personal(
             row.error("id_number", problem)
         else:
             record.update(id_hash=protector.hash_id(number), id_masked=mask_id(number))
+    _phone(row, record, stored, protector)
+
+
+def _phone(
+    row: _Row, record: dict[str, Any], stored: Mapping[str, Any] | None, protector: Protector
+) -> None:
+    """Encrypt and mask the phone (a masked value keeps the stored one)."""
+    record.update(phone_enc=None, phone_masked=None)
     phone = row.text("phone")
     if phone is not None:
         phone = normalise_phone(phone)
@@ -365,6 +395,19 @@ def _personal(
             row.error("phone", "not a mobile number (11 digits starting 13–19)")
         else:
             record.update(phone_enc=protector.encrypt(phone), phone_masked=mask_phone(phone))
+
+
+def _members(row: _Row, people_ids: set[str]) -> str:
+    """``R00001:负责人;R00002`` checked against the registry's people; stored as written."""
+    members = []
+    for item in (row.text("members") or "").split(";"):
+        person, _, role = (part.strip() for part in item.partition(":"))
+        if not person:
+            continue
+        if person not in people_ids:
+            row.error("members", f"unknown person {person!r}")
+        members.append(f"{person}:{role}" if role else person)
+    return ";".join(members)
 
 
 class _Progress:
