@@ -3,7 +3,7 @@
 Everything time-based (event timestamps, ``for:`` durations, delays, door-held-open timers,
 "not seen for 48 h") reads and schedules through the :class:`Clock` the hub was given. Tests use
 :class:`ManualClock` and call :meth:`ManualClock.advance`; no test sleeps on real time. The demo
-uses :class:`ManualClock` too, advanced by a pacer, to play a simulated day at a chosen speed.
+uses :class:`ScaledClock`: simulated time running a chosen number of times faster than real time.
 """
 
 from __future__ import annotations
@@ -94,6 +94,43 @@ class RealClock(Clock):
 
     def call_at(self, timestamp: float, callback: Callable[[], None]) -> TimerHandle:
         return _RealTimer(asyncio.get_running_loop(), timestamp, callback)
+
+
+class ScaledClock(Clock):
+    """Simulated time that runs ``speed`` times faster than the wall clock from ``start``.
+
+    The demo plays a community's day in minutes on it; automations, ``for:`` durations and
+    time conditions all follow it because they only ever ask the hub's clock. Timers wait the
+    scaled-down real delay on the running loop. :meth:`set_speed` changes the pace without a
+    jump in simulated time (timers already armed keep their old real delay).
+    """
+
+    def __init__(
+        self,
+        start: datetime | float,
+        speed: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self._monotonic = monotonic
+        self._origin = start.timestamp() if isinstance(start, datetime) else float(start)
+        self._real_origin = monotonic()
+        self.speed = float(speed)
+
+    def time(self) -> float:
+        return self._origin + (self._monotonic() - self._real_origin) * self.speed
+
+    def set_speed(self, speed: float) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        now = self.time()
+        self._origin, self._real_origin, self.speed = now, self._monotonic(), float(speed)
+
+    def call_at(self, timestamp: float, callback: Callable[[], None]) -> TimerHandle:
+        loop = asyncio.get_running_loop()
+        delay = max(timestamp - self.time(), 0.0) / self.speed
+        return loop.call_at(loop.time() + delay, callback)
 
 
 class _ManualTimer:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shouwang.core.clock import ManualClock, RealClock
+from shouwang.core.clock import ManualClock, RealClock, ScaledClock
 from shouwang.core.events import Event
 from shouwang.core.hub import Hub
 from shouwang.core.tracking import track_point_in_time, track_state_change, track_time_interval
@@ -101,3 +101,45 @@ async def test_real_clock_timer_fires_on_the_loop() -> None:
     await clock.sleep(0.01)
     assert cancelled == []
     assert abs(clock.now().timestamp() - clock.time()) < 1
+
+
+# --- ScaledClock (the demo's simulated day) ------------------------------------------------
+
+
+class _FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_scaled_clock_runs_faster_and_changes_pace_without_a_jump() -> None:
+
+    real = _FakeMonotonic()
+    start = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
+    clock = ScaledClock(start, speed=144, monotonic=real)  # a day in ten minutes
+    assert clock.now() == start
+    real.now += 10  # ten real seconds
+    assert clock.now() == start + timedelta(seconds=1440)
+    clock.set_speed(1)
+    assert clock.now() == start + timedelta(seconds=1440)  # no jump
+    real.now += 10
+    assert clock.now() == start + timedelta(seconds=1450)
+    with pytest.raises(ValueError, match="positive"):
+        clock.set_speed(0)
+    with pytest.raises(ValueError, match="positive"):
+        ScaledClock(start, speed=-1)
+
+
+async def test_scaled_clock_timers_wait_the_scaled_real_delay() -> None:
+
+    real = _FakeMonotonic()
+    clock = ScaledClock(datetime(2026, 11, 28, 21, 0, tzinfo=UTC), speed=60, monotonic=real)
+    loop = asyncio.get_running_loop()
+    handle = clock.call_later(120, lambda: None)  # two simulated minutes
+    assert handle.when() - loop.time() == pytest.approx(2.0, abs=0.05)  # type: ignore[attr-defined]
+    past = clock.call_at(clock.time() - 5, lambda: None)
+    assert past.when() - loop.time() == pytest.approx(0.0, abs=0.05)  # type: ignore[attr-defined]
+    handle.cancel()
+    past.cancel()
