@@ -24,17 +24,12 @@ import time
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "community"
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
-def _id_number(prefix17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(prefix17, _WEIGHTS, strict=True))
-    return prefix17 + _CHECK[total % 11]
 
 
 def make_people(target: Path, count: int) -> None:
     """``count`` people rows shaped like the shared people.csv, all unique."""
+    from shouwang.integrations.registry.protect import id_check_digit
+
     with (DATA / "people.csv").open(encoding="utf-8-sig", newline="") as source:
         reader = csv.reader(source)
         header = next(reader)
@@ -45,7 +40,8 @@ def make_people(target: Path, count: int) -> None:
         for index in range(count):
             row = list(rows[index % len(rows)])
             row[0] = f"X{index:06d}"
-            row[4] = _id_number(row[4][:14] + f"{index % 1000:03d}")
+            first17 = row[4][:14] + f"{index % 1000:03d}"
+            row[4] = first17 + id_check_digit(first17)
             row[5] = f"139{index:08d}"
             row[9] = f"x{index:06d}"
             row[10] = f"{index:08X}"

@@ -37,12 +37,15 @@ _PLATE_RE: Final = re.compile(
 _PLATE_SEPARATORS: Final = re.compile(r"[\s·•・.\-_]")
 
 
+def id_check_digit(first17: str) -> str:
+    """The 18th character of a resident ID number with these first 17 digits (GB 11643)."""
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
 def id_checksum_ok(number: str) -> bool:
     """Whether an 18-character ID-card number has a valid GB 11643 check character."""
-    if not _ID_RE.match(number):
-        return False
-    total = sum(int(digit) * weight for digit, weight in zip(number[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == number[17]
+    return bool(_ID_RE.match(number)) and id_check_digit(number[:17]) == number[17]
 
 
 def id_problem(number: str) -> str | None:
