@@ -204,7 +204,7 @@ def write_community(folder: Path, today: date) -> DemoPeople:
     folder.mkdir(parents=True, exist_ok=True)
     households = _households()
     people, who = _people(households, today)
-    organisations = [
+    organisations: list[tuple[object, ...]] = [
         ("ORG-PM", "示例物业服务有限公司", "物业公司", f"{ADDRESS}1号", "13900009999",
          ";".join(f"{guard}:保安" for guard in (who.guard,))),
         ("ORG-PS", "示例路派出所", "派出所", "上海市黄浦区示例路1号", "", ""),
