@@ -66,7 +66,9 @@ class Mosquitto:
             "max_queued_messages 100000\n"
             "log_dest stderr\n"
             "log_type error\n"
-            "log_type warning\n"
+            "log_type warning\n" + ("user root\n" if os.geteuid() == 0 else "")
+            # as root Mosquitto drops to the 'mosquitto' user, which cannot write the
+            # persistence file into a private pytest directory: stay root instead
         )
 
     @property
