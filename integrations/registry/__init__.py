@@ -31,6 +31,7 @@ from shouwang.core.places import Place
 from shouwang.core.storage import Storage
 
 from . import model
+from .address import StandardAddress, parse_address
 from .protect import Protector, normalise_plate
 
 if TYPE_CHECKING:
@@ -82,6 +83,17 @@ class Household:
     address: str | None
     occupancy: str
     area: float | None
+
+    @property
+    def standard_address(self) -> StandardAddress:
+        """The standard address's parts: district/street/number from the address text, the
+        rest from the household's own columns (which win over the text)."""
+        parsed = parse_address(self.address or "")
+        return StandardAddress(
+            parsed.province if parsed else None, parsed.city if parsed else None,
+            parsed.district if parsed else None, parsed.street if parsed else None,
+            parsed.number if parsed else None, self.building, self.unit, self.floor, self.room,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
