@@ -1,0 +1,123 @@
+"""Access control: doors, readers and turnstiles of the community, and who may pass them when.
+
+Place in the whole: an integration (``access:`` in configuration.yaml, see ``README.md`` here)
+on top of the community registry (people, households, cards, faces, leases). :mod:`.config`
+validates the block, :mod:`.decision` holds the one decision function, :mod:`.runtime` turns
+decisions into events and lock pulses, :mod:`.doors` watches door contacts (held open,
+forced), :mod:`.gates` counts turnstile passages and finds tailgating, :mod:`.trigger` is the
+``access`` trigger of automations and :mod:`.pins` the PIN hashes.
+
+Services: ``access.present_credential`` (door, type, value[, reader]) — how readers, terminals
+and simulators report an attempt, answering granted/reason when asked; ``access.unlock``
+(door[, note]) — a remote unlock by staff, audited as an event with the user;
+``access.passage`` (door[, direction, count]) — people through a turnstile;
+``access.reset_anti_passback`` ([person]) — a guard's correction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import voluptuous as vol
+
+from shouwang.core.services import ServiceCall, ServiceValidationError, SupportsResponse
+from shouwang.core.triggers import register_trigger_platform
+from shouwang.integrations.registry import Registry
+from shouwang.integrations.registry.model import TAG_ALIASES
+
+from . import trigger
+from .config import CONFIG_SCHEMA, build
+from .decision import CREDENTIAL_TYPES, Attempt, Decider, Decision
+from .runtime import AccessControl
+
+if TYPE_CHECKING:
+    from shouwang.core.hub import Hub
+
+__all__ = ["CONFIG_SCHEMA", "AccessControl", "Attempt", "Decider", "Decision", "setup"]
+
+_LOGGER = logging.getLogger(__name__)
+
+DOMAIN: Final = "access"
+
+PRESENT_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("door"): str,
+        vol.Required("type"): vol.In(CREDENTIAL_TYPES),
+        vol.Required("value"): vol.All(vol.Coerce(str), vol.Length(min=1, max=4096)),
+        vol.Optional("reader"): str,
+    }
+)
+UNLOCK_SCHEMA: Final = vol.Schema(
+    {vol.Required("door"): str, vol.Optional("note", default=""): vol.All(str, vol.Length(max=200))}
+)
+PASSAGE_SCHEMA: Final = vol.Schema(
+    {
+        vol.Required("door"): str,
+        vol.Optional("direction", default="in"): vol.In(("in", "out")),
+        vol.Optional("count", default=1): vol.All(int, vol.Range(min=1, max=100)),
+    }
+)
+RESET_SCHEMA: Final = vol.Schema({vol.Optional("person"): str})
+
+
+async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
+    """Index the registry, watch the doors, register services and the ``access`` trigger."""
+    registry = hub.integrations.runtime("registry")
+    if not isinstance(registry, Registry):
+        _LOGGER.error("Access control needs the registry integration")
+        return False
+    access = AccessControl(hub, build(config, TAG_ALIASES), registry)
+    await access.start()
+    hub.on_stop(access.stop)
+    _register_services(hub, access)
+    register_trigger_platform("access", trigger)
+    _LOGGER.info(
+        "Access control: %d doors, %d rules, %d PIN holders",
+        len(access.config.doors), len(access.config.rules), len(access.config.pins),
+    )  # fmt: skip
+    return access
+
+
+def _door(access: AccessControl, door: str) -> str:
+    if door not in access.config.doors:
+        known = ", ".join(sorted(access.config.doors)[:10])
+        raise ServiceValidationError(f"door: unknown door {door!r} (known: {known})")
+    return door
+
+
+def _register_services(hub: Hub, access: AccessControl) -> None:
+    async def present(call: ServiceCall) -> dict[str, Any]:
+        data = call.data
+        decision = await access.present(
+            _door(access, data["door"]), data["type"], data["value"],
+            reader=data.get("reader"), context=call.context,
+        )  # fmt: skip
+        # the same answer for a duress PIN as for the normal one
+        return {"granted": decision.granted, "reason": decision.reason, "person": decision.person}
+
+    async def unlock(call: ServiceCall) -> None:
+        await access.remote_unlock(
+            _door(access, call.data["door"]), call.data["note"], call.context
+        )
+
+    def passage(call: ServiceCall) -> None:
+        door = _door(access, call.data["door"])
+        turnstile = access.turnstiles.get(door)
+        if turnstile is None:
+            raise ServiceValidationError(f"door: {door!r} has no turnstile: section")
+        turnstile.passage(call.data["direction"], call.data["count"], call.context)
+
+    def reset(call: ServiceCall) -> None:
+        access.decider.passback.reset(call.data.get("person"))
+
+    services = hub.services
+    services.register(
+        DOMAIN, "present_credential", present, PRESENT_SCHEMA,
+        supports_response=SupportsResponse.OPTIONAL,
+        description="A reader, terminal or simulator reports a credential presented at a door",
+    )  # fmt: skip
+    services.register(DOMAIN, "unlock", unlock, UNLOCK_SCHEMA, description="Remote unlock")
+    services.register(DOMAIN, "passage", passage, PASSAGE_SCHEMA, description="Turnstile passage")
+    services.register(DOMAIN, "reset_anti_passback", reset, RESET_SCHEMA)

@@ -1,0 +1,379 @@
+"""The one access decision: who is this credential, may they pass this door now, and why not.
+
+Place in the whole: every attempt — a card at a reader, a PIN on a keypad, a face from a
+terminal or camera, a visitor's QR code, a plate — becomes an :class:`Attempt`, and
+:meth:`Decider.decide` answers with a :class:`Decision` (granted or not, and a reason). The
+runtime (:mod:`.runtime`) turns decisions into events and lock pulses; the decision itself
+touches nothing outside this module except the registry snapshot it indexes and the visitor-pass
+verifier it delegates QR codes to.
+
+Speed: people are indexed by card number and their rules are resolved per person when the
+registry is (re)loaded, so a decision is a few dictionary lookups plus the rules of one person.
+The registry is re-indexed when it hands out a new snapshot (after an import and reload).
+
+Order of checks, first failure wins: unknown door -> reader locked -> credential (unknown card
+or face, wrong PIN, pass refused, plate not supported yet) -> blocked person -> lease expired ->
+deny rules -> allow rules (``no_rule`` or ``outside_schedule``) -> anti-passback.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, tzinfo
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from .config import AccessConfig, Door, PinCredential, Reader, Rule
+from .pins import PinMatch, check_pin
+
+if TYPE_CHECKING:
+    from shouwang.integrations.registry import Person, Registry
+
+_LOGGER = logging.getLogger(__name__)
+
+CREDENTIAL_TYPES: Final = ("card", "pin", "face", "qr", "plate")
+GRANTED: Final = "granted"
+#: denials that say nothing about the person at the reader, so they do not count as failures
+NOT_FAILURES: Final = frozenset(
+    {"reader_locked", "anti_passback", "unknown_door", "not_supported_yet", "passes_not_configured"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One presentation of a credential at a door."""
+
+    door: str
+    credential_type: str
+    value: str
+    reader: str | None = None
+    #: for PINs, the result of the (slow) hash check when it was done beforehand, off the loop
+    pin_match: tuple[str | None, PinMatch] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    granted: bool
+    reason: str
+    door: str
+    credential_type: str
+    person: str | None = None
+    household: str | None = None
+    person_type: str | None = None
+    categories: tuple[str, ...] = ()
+    reader: str | None = None
+    direction: str | None = None
+    time: float = 0.0
+    pass_id: str | None = None
+    visitor_name: str | None = None
+    #: soft anti-passback: granted although the person is already inside (or outside)
+    passback_violation: bool = False
+    #: only for the runtime's silent duress event; never part of the access events
+    duress: bool = field(default=False, repr=False, compare=False)
+
+
+class PassCheck(Protocol):
+    ok: bool
+    reason: str
+    pass_id: str | None
+    host_household: str | None
+    visitor_name: str | None
+
+
+class PassVerifier(Protocol):
+    """What the ``visitor_pass`` integration's runtime offers to gates."""
+
+    def validate(self, token: str, door_id: str, now: datetime) -> PassCheck: ...
+
+    def consume(self, pass_id: str, door_id: str, now: datetime) -> Any: ...
+
+
+def normalise_card(value: str) -> str:
+    """Card numbers as readers send them: case, spaces and leading zeros vary."""
+    return value.strip().replace(" ", "").upper().lstrip("0") or "0"
+
+
+class Throttle:
+    """Failed attempts per reader; more than ``max_failures`` in ``window`` seconds locks the
+    reader for ``lockout`` seconds."""
+
+    def __init__(self, max_failures: int, window: float, lockout: float) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self.lockout = lockout
+        self._failures: dict[str, deque[float]] = {}
+        self._locked: dict[str, float] = {}
+
+    def locked_until(self, reader: str, now: float) -> float | None:
+        until = self._locked.get(reader)
+        if until is None:
+            return None
+        if now >= until:
+            del self._locked[reader]
+            return None
+        return until
+
+    def failure(self, reader: str, now: float) -> int | None:
+        """Count a failure; returns the number of failures if this one locks the reader."""
+        times = self._failures.setdefault(reader, deque())
+        times.append(now)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) > self.max_failures:
+            count = len(times)
+            times.clear()
+            self._locked[reader] = now + self.lockout
+            return count
+        return None
+
+
+class AntiPassback:
+    """The last direction each person passed into or out of each controlled area."""
+
+    def __init__(self, areas: frozenset[str]) -> None:
+        self.areas = areas
+        self._last: dict[tuple[str, str], str] = {}
+
+    def violates(self, person: str, area: str | None, direction: str) -> bool:
+        if area is None or area not in self.areas:
+            return False
+        return self._last.get((person, area)) == direction
+
+    def record(self, person: str, area: str | None, direction: str) -> None:
+        if area is not None and area in self.areas:
+            self._last[(person, area)] = direction
+
+    def reset(self, person: str | None = None) -> None:
+        """Forget where people are (everyone, or one person: a guard's manual correction)."""
+        if person is None:
+            self._last.clear()
+        else:
+            self._last = {key: v for key, v in self._last.items() if key[0] != person}
+
+
+@dataclass(frozen=True, slots=True)
+class _PersonRules:
+    allow: tuple[Rule, ...]
+    deny: tuple[Rule, ...]
+
+
+class Decider:
+    """Indexes the registry and the rules, and decides attempts."""
+
+    def __init__(
+        self,
+        config: AccessConfig,
+        registry: Registry,
+        *,
+        now: Callable[[], float],
+        tz: tzinfo,
+        passes: Callable[[], PassVerifier | None],
+        on_lockout: Callable[[Reader, int, float], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self._now = now
+        self._tz = tz
+        self._passes = passes
+        self._on_lockout = on_lockout
+        self.throttle = Throttle(
+            config.max_failures,
+            config.failure_window.total_seconds(),
+            config.lockout.total_seconds(),
+        )
+        self.passback = AntiPassback(config.passback_areas)
+        self._indexed: Mapping[str, Person] | None = None
+        self._by_card: dict[str, Person] = {}
+        self._rules: dict[str, _PersonRules] = {}
+        self.reindex()
+
+    # -- indexing ---------------------------------------------------------------------------
+    def reindex(self) -> None:
+        """Index people by card and resolve each person's rules (after a registry reload)."""
+        people = self.registry.people
+        by_card: dict[str, Person] = {}
+        for person in people.values():
+            if person.card_number:
+                by_card[normalise_card(person.card_number)] = person
+        shared: dict[tuple[int, ...], _PersonRules] = {}
+        rules: dict[str, _PersonRules] = {}
+        for person in people.values():
+            matching = tuple(
+                i for i, rule in enumerate(self.config.rules) if _applies(rule, person)
+            )
+            if not matching:
+                continue
+            entry = shared.get(matching)
+            if entry is None:
+                chosen = [self.config.rules[i] for i in matching]
+                entry = shared[matching] = _PersonRules(
+                    tuple(r for r in chosen if not r.deny), tuple(r for r in chosen if r.deny)
+                )
+            rules[person.person_id] = entry
+        self._by_card, self._rules, self._indexed = by_card, rules, people
+        missing = [p for p in self.config.pins if p not in people]
+        if missing:
+            _LOGGER.warning("PIN credentials for %d unknown people ignored", len(missing))
+
+    def _fresh(self) -> None:
+        if self.registry.people is not self._indexed:
+            self.reindex()
+
+    # -- PINs -------------------------------------------------------------------------------
+    def pin_subject(self, value: str) -> tuple[str | None, PinCredential | None, str]:
+        """``"<person id or card>#<pin>"`` -> (person id, their PIN credential, the PIN)."""
+        self._fresh()
+        who, _, pin = value.rpartition("#")
+        person = self.registry.people.get(who) or self._by_card.get(normalise_card(who or "-"))
+        person_id = person.person_id if person is not None else None
+        credential = self.config.pins.get(person_id) if person_id is not None else None
+        return person_id, credential, pin
+
+    # -- deciding ---------------------------------------------------------------------------
+    def decide(self, attempt: Attempt) -> Decision:
+        """Decide one attempt (and count it for throttling and anti-passback)."""
+        self._fresh()
+        now = self._now()
+        door = self.config.doors.get(attempt.door)
+        kind = attempt.credential_type
+        if door is None:
+            return Decision(False, "unknown_door", attempt.door, kind, time=now)
+        reader = self.config.readers.get(attempt.reader or "") or door.default_reader
+        if reader.door_id != door.door_id:
+            reader = door.default_reader
+        if self.throttle.locked_until(reader.reader_id, now) is not None:
+            return self._result(door, reader, kind, now, "reader_locked")
+        if kind == "qr":
+            return self._visitor(door, reader, attempt, now)
+        duress = False
+        person: Person | None = None
+        if kind == "card":
+            person = self._by_card.get(normalise_card(attempt.value))
+            reason = "unknown_credential"
+        elif kind == "face":
+            person = self.registry.person_by_face(attempt.value)
+            reason = "unknown_credential"
+        elif kind == "pin":
+            person, duress = self._pin_person(attempt)
+            reason = "invalid_pin"
+        elif kind == "plate":
+            # car-park access decides on vehicles, not people: not built yet
+            return self._result(door, reader, kind, now, "not_supported_yet")
+        else:
+            return self._result(door, reader, kind, now, "unknown_credential_type")
+        if person is None:
+            return self._result(door, reader, kind, now, reason)
+        local = datetime.fromtimestamp(now, self._tz)
+        refusal = self._check_person(person, door, local)
+        if refusal is None and self.passback.violates(
+            person.person_id, door.area, reader.direction
+        ):
+            if self.config.passback_mode == "hard":
+                refusal = "anti_passback"
+            else:
+                decision = self._result(
+                    door, reader, kind, now, GRANTED, person=person, duress=duress
+                )
+                self.passback.record(person.person_id, door.area, reader.direction)
+                return replace(decision, passback_violation=True)
+        if refusal is None:
+            self.passback.record(person.person_id, door.area, reader.direction)
+            return self._result(door, reader, kind, now, GRANTED, person=person, duress=duress)
+        return self._result(door, reader, kind, now, refusal, person=person)
+
+    def _pin_person(self, attempt: Attempt) -> tuple[Person | None, bool]:
+        if attempt.pin_match is not None:
+            person_id, match = attempt.pin_match
+        else:
+            person_id, credential, pin = self.pin_subject(attempt.value)
+            match = check_pin(credential, pin)
+        if person_id is None or match is PinMatch.NONE:
+            return None, False
+        return self.registry.people.get(person_id), match is PinMatch.DURESS
+
+    def _check_person(self, person: Person, door: Door, local: datetime) -> str | None:
+        if person.person_id in self.config.blocked_people:
+            return "blocked_person"
+        lease_end = person.lease_end
+        if person.type == "tenant" and lease_end is not None and local.date() > lease_end:
+            return "lease_expired"
+        rules = self._rules.get(person.person_id)
+        if rules is None:
+            return "no_rule"
+        door_id = door.door_id
+        for rule in rules.deny:
+            if door_id in rule.doors and (rule.schedule is None or rule.schedule.active(local)):
+                return "denied_by_rule"
+        covered = False
+        for rule in rules.allow:
+            if door_id in rule.doors:
+                if rule.schedule is None or rule.schedule.active(local):
+                    return None
+                covered = True
+        return "outside_schedule" if covered else "no_rule"
+
+    def _visitor(self, door: Door, reader: Reader, attempt: Attempt, now: float) -> Decision:
+        verifier = self._passes()
+        if verifier is None:
+            return self._result(door, reader, "qr", now, "passes_not_configured")
+        moment = datetime.fromtimestamp(now, UTC)
+        check = verifier.validate(attempt.value, door.door_id, moment)
+        if not check.ok:
+            reason = check.reason if "pass" in check.reason else f"pass_{check.reason}"
+            decision = self._result(door, reader, "qr", now, reason)
+            return replace(decision, **_visitor_fields(check))
+        if check.pass_id is not None:
+            verifier.consume(check.pass_id, door.door_id, moment)
+        decision = self._result(door, reader, "qr", now, GRANTED)
+        return replace(decision, **_visitor_fields(check))
+
+    def _result(
+        self,
+        door: Door,
+        reader: Reader,
+        kind: str,
+        now: float,
+        reason: str,
+        *,
+        person: Person | None = None,
+        duress: bool = False,
+    ) -> Decision:
+        granted = reason == GRANTED
+        if not granted and reason not in NOT_FAILURES:
+            count = self.throttle.failure(reader.reader_id, now)
+            if count is not None and self._on_lockout is not None:
+                self._on_lockout(reader, count, now + self.throttle.lockout)
+        return Decision(
+            granted,
+            reason,
+            door.door_id,
+            kind,
+            person=person.person_id if person else None,
+            household=person.household_id if person else None,
+            person_type=person.type if person else None,
+            categories=person.tags if person else (),
+            reader=reader.reader_id,
+            direction=reader.direction,
+            time=now,
+            duress=duress,
+        )
+
+
+def _applies(rule: Rule, person: Person) -> bool:
+    if rule.everyone or person.person_id in rule.people or person.type in rule.person_types:
+        return True
+    if rule.categories and not rule.categories.isdisjoint(person.tags):
+        return True
+    household = person.household_id
+    return household is not None and any(fnmatchcase(household, p) for p in rule.households)
+
+
+def _visitor_fields(check: PassCheck) -> dict[str, Any]:
+    return {
+        "household": check.host_household,
+        "pass_id": check.pass_id,
+        "visitor_name": check.visitor_name,
+    }

@@ -1,0 +1,266 @@
+"""The access integration's runtime: attempts in, decisions out as events and lock pulses.
+
+Place in the whole: ``setup`` (:mod:`.` package) builds one :class:`AccessControl` and returns
+it, so other integrations (intercom, demo, visitor passes) reach it with
+``hub.integrations.runtime("access")``. Readers, terminals and simulators report attempts
+through :meth:`AccessControl.present` (the ``access.present_credential`` service); faces also
+arrive as ``person_sighted`` events from cameras linked to a door. Each attempt is decided by
+:class:`~.decision.Decider` and becomes ``access_granted`` or ``access_denied``; a grant pulses
+the door's lock (``lock.unlock``/``lock.open`` or ``gate.open``, relocked after
+``unlock_pulse``) and tells the door monitor and the turnstile.
+
+A duress PIN is granted exactly like the person's normal PIN: the same ``access_granted``
+data, the same lock pulse, the same service response. Only a separate ``duress`` event, with a
+context of its own (no link to the attempt), tells the guards.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from shouwang.core.events import Context, Event
+from shouwang.core.services import ServiceError
+from shouwang.core.tracking import track_point_in_time
+
+from .config import AccessConfig, Door, Reader
+from .decision import Attempt, Decider, Decision, PassVerifier
+from .doors import DoorMonitor
+from .gates import Turnstile
+from .pins import check_pin
+
+if TYPE_CHECKING:
+    from shouwang.core.hub import Hub
+    from shouwang.integrations.registry import Registry
+
+_LOGGER = logging.getLogger(__name__)
+
+ACCESS_GRANTED: Final = "access_granted"
+ACCESS_DENIED: Final = "access_denied"
+DURESS: Final = "duress"
+READER_LOCKED: Final = "access_reader_locked"
+READER_UNLOCKED: Final = "access_reader_unlocked"
+PASSBACK_VIOLATION: Final = "anti_passback_violation"
+PERSON_SIGHTED: Final = "person_sighted"
+
+
+class AccessControl:
+    """Doors, readers, rules and their monitors for one hub."""
+
+    def __init__(self, hub: Hub, config: AccessConfig, registry: Registry) -> None:
+        self.hub = hub
+        self.config = config
+        self.decider = Decider(
+            config,
+            registry,
+            now=hub.clock.time,
+            tz=hub.config.tzinfo,
+            passes=self._pass_verifier,
+            on_lockout=self._reader_locked,
+        )
+        self.monitors: dict[str, DoorMonitor] = {}
+        self.turnstiles: dict[str, Turnstile] = {}
+        self._last_face: dict[tuple[str, str], float] = {}
+        self._face_doors: dict[str, list[Door]] = {}
+        for door in config.doors.values():
+            if door.contact is not None or door.exit_button is not None:
+                self.monitors[door.door_id] = DoorMonitor(hub, door, self._fire, describe)
+            if door.turnstile is not None:
+                self.turnstiles[door.door_id] = Turnstile(
+                    hub, door, door.turnstile, self._fire, describe
+                )
+            if door.face_camera is not None:
+                self._face_doors.setdefault(door.face_camera, []).append(door)
+        self._unlisten = (
+            hub.bus.listen(PERSON_SIGHTED, self._person_sighted) if self._face_doors else None
+        )
+
+    async def start(self) -> None:
+        """Add the turnstiles' passage counters to the hub."""
+        counters = [c for t in self.turnstiles.values() for c in t.counters.values()]
+        if counters:
+            await self.hub.entities.add(counters, integration="access")
+
+    def stop(self) -> None:
+        for monitor in self.monitors.values():
+            monitor.stop()
+        for turnstile in self.turnstiles.values():
+            turnstile.stop()
+        if self._unlisten is not None:
+            self._unlisten()
+
+    # -- attempts ---------------------------------------------------------------------------
+    async def present(
+        self,
+        door: str,
+        credential_type: str,
+        value: str,
+        *,
+        reader: str | None = None,
+        context: Context | None = None,
+    ) -> Decision:
+        """Decide one attempt, fire its event and, when granted, release the door."""
+        attempt = Attempt(door, credential_type, value, reader)
+        if credential_type == "pin" and door in self.config.doors:
+            # argon2 takes milliseconds on purpose: keep it off the event loop
+            person_id, credential, pin = self.decider.pin_subject(value)
+            match = await self.hub.loop.run_in_executor(None, check_pin, credential, pin)
+            attempt = Attempt(door, credential_type, value, reader, (person_id, match))
+        decision = self.decider.decide(attempt)
+        await self.apply(decision, context)
+        return decision
+
+    async def apply(self, decision: Decision, context: Context | None) -> None:
+        """Events and effects of a decision."""
+        context = context.child() if context is not None else Context()
+        data = self.event_data(decision, context)
+        self._fire(ACCESS_GRANTED if decision.granted else ACCESS_DENIED, data, context)
+        if not decision.granted:
+            return
+        if decision.duress:
+            # its own context: nothing links the silent alarm to the door's events
+            duress = {
+                key: data[key]
+                for key in ("door", "door_name", "place", "person", "household", "time")
+            }
+            self._fire(DURESS, duress, Context())
+        if decision.passback_violation:
+            self._fire(PASSBACK_VIOLATION, data, context)
+        door = self.config.doors[decision.door]
+        self._granted(door, decision)
+        await self._pulse(door, context)
+
+    def _granted(self, door: Door, decision: Decision) -> None:
+        monitor = self.monitors.get(door.door_id)
+        if monitor is not None:
+            monitor.allow_opening()
+        turnstile = self.turnstiles.get(door.door_id)
+        if turnstile is not None:
+            turnstile.granted(decision)
+
+    async def remote_unlock(self, door_id: str, note: str, context: Context) -> Decision:
+        """Staff open a door from the console: granted without a credential, and audited as
+        an ``access_granted`` event with ``credential_type: remote`` and the user."""
+        door = self.config.doors[door_id]
+        reader = door.default_reader
+        decision = Decision(
+            True, "remote_unlock", door_id, "remote", reader=reader.reader_id,
+            direction=reader.direction, time=self.hub.clock.time(),
+        )  # fmt: skip
+        data = self.event_data(decision, context)
+        data["note"] = note
+        self._fire(ACCESS_GRANTED, data, context)
+        self._granted(door, decision)
+        await self._pulse(door, context)
+        return decision
+
+    def event_data(self, decision: Decision, context: Context) -> dict[str, Any]:
+        door = self.config.doors.get(decision.door)
+        data: dict[str, Any] = {
+            "door": decision.door,
+            "door_name": door.name if door is not None else None,
+            "place": door.place if door is not None else None,
+            "reader": decision.reader,
+            "direction": decision.direction,
+            "credential_type": decision.credential_type,
+            "result": "granted" if decision.granted else "denied",
+            "reason": decision.reason,
+            "person": decision.person,
+            "household": decision.household,
+            "person_type": decision.person_type,
+            "categories": list(decision.categories),
+            "user": context.user_id,
+            "time": datetime.fromtimestamp(decision.time, UTC).isoformat(),
+        }
+        if decision.credential_type == "qr":
+            data["pass_id"] = decision.pass_id
+            data["visitor_name"] = decision.visitor_name
+        return data
+
+    # -- lock pulses ------------------------------------------------------------------------
+    async def _pulse(self, door: Door, context: Context) -> None:
+        if door.lock is None:
+            return
+        domain = door.lock.partition(".")[0]
+        target = {"entity_id": door.lock}
+        release, relock = ("open", "close") if domain == "gate" else ("unlock", "lock")
+        try:
+            await self.hub.services.call(
+                domain, release, target=target, context=context, blocking=True
+            )
+        except ServiceError as err:
+            _LOGGER.error("Door %s: %s.%s failed: %s", door.door_id, domain, release, err)
+            return
+
+        def relock_now(_now: Any) -> None:
+            state = self.hub.states.get(door.lock or "")
+            if state is not None and state.state in ("unlocked", "open"):
+                self.hub.create_task(self._relock(door, domain, relock, context), "relock")
+
+        track_point_in_time(self.hub, self.hub.clock.now() + door.unlock_pulse, relock_now)
+
+    async def _relock(self, door: Door, domain: str, service: str, context: Context) -> None:
+        try:
+            await self.hub.services.call(
+                domain, service, target={"entity_id": door.lock}, context=context, blocking=True
+            )
+        except ServiceError as err:
+            _LOGGER.error("Door %s: %s.%s failed: %s", door.door_id, domain, service, err)
+
+    # -- throttling -------------------------------------------------------------------------
+    def _reader_locked(self, reader: Reader, failures: int, until: float) -> None:
+        door = self.config.doors[reader.door_id]
+        data = {
+            **describe(door),
+            "reader": reader.reader_id,
+            "failures": failures,
+            "until": datetime.fromtimestamp(until, UTC).isoformat(),
+        }
+        self._fire(READER_LOCKED, data, None)
+
+        def unlocked(_now: Any) -> None:
+            self._fire(READER_UNLOCKED, {**describe(door), "reader": reader.reader_id}, None)
+
+        track_point_in_time(self.hub, datetime.fromtimestamp(until, UTC), unlocked)
+
+    # -- faces from cameras -----------------------------------------------------------------
+    def _person_sighted(self, event: Event) -> None:
+        doors = self._face_doors.get(str(event.data.get("camera")))
+        face = event.data.get("face_name") or event.data.get("name")
+        if not doors or not isinstance(face, str) or not face:
+            return
+        now = self.hub.clock.time()
+        for door in doors:
+            # a camera reports the same face many times while the person stands there
+            key = (door.door_id, face)
+            if now - self._last_face.get(key, float("-inf")) < door.open_window.total_seconds():
+                continue
+            self._last_face[key] = now
+            self.hub.create_task(
+                self.present(door.door_id, "face", face, context=event.context), "face attempt"
+            )
+
+    # -- visitor passes ---------------------------------------------------------------------
+    def _pass_verifier(self) -> PassVerifier | None:
+        try:
+            runtime = self.hub.integrations.runtime("visitor_pass")
+        except KeyError:
+            return None
+        return runtime if hasattr(runtime, "validate") and hasattr(runtime, "consume") else None
+
+    def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
+        self.hub.bus.fire(event_type, data, context)
+
+
+def describe(door: Door) -> Mapping[str, Any]:
+    """The door fields every door event carries."""
+    return {
+        "door": door.door_id,
+        "door_name": door.name,
+        "place": door.place,
+        "contact": door.contact,
+        "lock": door.lock,
+        "camera": door.camera,
+    }
