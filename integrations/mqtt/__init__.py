@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from shouwang.core.hub import HUB_STARTED, HubState
+from shouwang.core.triggers import register_trigger_platform
 
+from . import service
 from .client import MqttClient, MqttError, MqttMessage, MqttPayloadError
 from .config import CONFIG_SCHEMA
+from .trigger import MqttTriggerPlatform
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
@@ -85,6 +88,8 @@ async def setup(hub: Hub, config: dict[str, Any]) -> MqttClient:
         hub.bus.listen_once(HUB_STARTED, lambda _event: client.release_held())
     else:
         client.release_held()
+    service.register(hub, client)
+    register_trigger_platform("mqtt", MqttTriggerPlatform())
     if not await client.wait_connected(CONNECT_WAIT):
         _LOGGER.error(
             "MQTT broker %s:%d not reachable yet; retrying in the background",
