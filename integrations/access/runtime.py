@@ -227,8 +227,13 @@ class AccessControl:
 
     # -- faces from cameras -----------------------------------------------------------------
     def _person_sighted(self, event: Event) -> None:
-        doors = self._face_doors.get(str(event.data.get("camera")))
-        face = event.data.get("face_name") or event.data.get("name")
+        # Frigate names the camera entity (``camera``) and its own camera name; either may be
+        # the door's ``face_camera``
+        data = event.data
+        doors = self._face_doors.get(str(data.get("camera"))) or self._face_doors.get(
+            str(data.get("frigate_camera"))
+        )
+        face = data.get("face_name") or data.get("name")
         if not doors or not isinstance(face, str) or not face:
             return
         now = self.hub.clock.time()
