@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from shouwang.core.hub import Hub
     from shouwang.integrations.auth import AuthManager
 
-__all__ = ["COMMANDS", "CONFIG_SCHEMA", "ApiRuntime", "setup"]
+__all__ = ["COMMANDS", "CONFIG_SCHEMA", "Access", "ApiRuntime", "setup"]
 
 _LOGGER = logging.getLogger(__name__)
 

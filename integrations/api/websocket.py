@@ -130,6 +130,10 @@ class Connection:
                     payload = queue.popleft()
                 await ws.send_frame(payload, WSMsgType.TEXT)
 
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
     def close(self, code: int = WSCloseCode.OK, reason: str = "") -> None:
         """Close the socket (from anywhere: a revocation, a slow client)."""
         if self._closing:
