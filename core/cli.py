@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
 def _registry_parser(registry: argparse.ArgumentParser) -> None:
     """``registry import|export`` (run by ``shouwang.integrations.registry.cli``; defined here so
     ``--help`` does not import the database stack)."""
-    kinds = ("places", "households", "people", "vehicles", "organisations")
+    kinds = ("places", "households", "people", "vehicles", "organisations", "devices")
     actions = registry.add_subparsers(dest="registry_command", required=True)
     do_import = actions.add_parser("import", help="import a CSV or YAML file (all or nothing)")
     do_import.add_argument("file", type=Path)

@@ -310,6 +310,7 @@ def test_upsert_by_id(tmp_path: Path) -> None:
 def test_export_import_round_trip(tmp_path: Path, fmt: str) -> None:
     storage, protector = imported(tmp_path / "config", people_rows=200)
     assert import_file(storage, protector, ORGANISATIONS, progress=None).applied
+    assert import_file(storage, protector, DEVICES, progress=None).applied
     before = dump(storage)
     assert all(before[kind] for kind in model.KINDS)
     for kind in model.KINDS:
@@ -508,4 +509,58 @@ def test_organisation_rows_are_checked(tmp_path: Path) -> None:
     assert any(f"{bad}:2: phone: not a mobile number" in e for e in result.errors)
     assert f"{bad}:2: members: unknown person 'NOBODY'" in result.errors
     assert read_snapshot(storage).organisations == {}
+    storage.close()
+
+
+# --- device ledger ---------------------------------------------------------------------------
+
+DEVICES = Path(__file__).parent / "fixtures" / "registry" / "devices.csv"
+
+
+async def test_device_ledger_binds_entities_and_places_them_on_the_plan(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    config = tmp_path / "config"
+    storage, protector = imported(config, people_rows=5)
+    result = import_file(storage, protector, DEVICES, progress=None)
+    assert result.applied, result.errors
+    storage.close()
+    (config / "configuration.yaml").write_text("registry:\n")
+    hub = Hub(config, clock=clock)
+    await hub.start()
+    try:
+        registry = hub.integrations.runtime("registry")
+        lock = registry.devices["lock.gate_north"]
+        assert (lock.type, lock.manufacturer, str(lock.installed)) == (
+            "access_door",
+            "海康威视",
+            "2025-05-01",
+        )
+        assert hub.places.place_of("lock.gate_north") == "P-GATE-N"
+        assert hub.places.entities_in("B01-U1-0101") == {"intercom.b01_u1_0101"}
+        assert registry.device_position("camera.north_gate") == (118, 24)  # its own
+        assert registry.device_position("lock.gate_north") == (120, 20)  # its place's
+        assert registry.device_position("intercom.b01_u1_0101") == (200, 180)  # unit entrance
+        assert registry.device_position("light.nowhere") is None
+        hub.places.bind("light.square", "P-SQUARE")
+        assert registry.device_position("light.square", hub) == (400, 400)
+    finally:
+        await hub.stop(timeout=1)
+
+
+def test_device_rows_are_checked(tmp_path: Path) -> None:
+    storage, protector = imported(tmp_path / "config", people_rows=5)
+    bad = tmp_path / "devices.csv"
+    bad.write_text(
+        "entity_id,name,type,place\nLock Gate,门,门禁,P-GATE-N\nlock.x,门,传送门,P-GATE-N\nlock.y,门,门禁,P-MARS\n",
+        encoding="utf-8",
+    )
+    result = import_file(storage, protector, bad, progress=None)
+    assert not result.applied
+    assert result.errors == [
+        f"{bad}:2: entity_id: not an entity id (domain.object_id): 'Lock Gate'",
+        f"{bad}:3: type: unknown value '传送门'; expected one of "
+        + ", ".join(f"{cn} ({en})" for cn, en in model.DEVICE_TYPES.items()),
+        f"{bad}:4: place: unknown place 'P-MARS'",
+    ]
     storage.close()

@@ -1,5 +1,5 @@
-"""The community registry: places, households, people, vehicles and organisations of one
-community (人、车、地、组织; events and objects arrive with the recorder and sightings).
+"""The community registry: places, households, people, vehicles, organisations and the device
+ledger of one community (人、车、物、地、组织; events arrive with the recorder and sightings).
 
 Stored in the hub's shared SQL storage (``core/storage.py``; ``<config>/shouwang.db`` unless
 ``registry: {db_url: …}`` names another SQLAlchemy URL). Filled with ``shouwang registry import``
@@ -109,6 +109,22 @@ class Organisation:
     members: tuple[tuple[str, str | None], ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A device in the ledger (设施台账): the entity it is in the hub, and where it stands."""
+
+    entity_id: str
+    name: str
+    type: str
+    place_id: str
+    x: float | None
+    y: float | None
+    manufacturer: str | None
+    model: str | None
+    serial: str | None
+    installed: date | None
+
+
 @dataclass
 class Snapshot:
     """Everything the registry holds, read in one go (blocking)."""
@@ -119,6 +135,7 @@ class Snapshot:
     vehicles: dict[str, Vehicle]
     id_hashes: dict[str, str]
     organisations: dict[str, Organisation]
+    devices: dict[str, Device]
 
 
 def read_snapshot(storage: Storage) -> Snapshot:
@@ -159,7 +176,14 @@ def read_snapshot(storage: Storage) -> Snapshot:
             )
             for row in conn.execute(select(model.organisations))
         }  # fmt: skip
-    return Snapshot(places, households, people, vehicles, id_hashes, organisations)
+        devices = {
+            row.id: Device(
+                row.id, row.name, row.type, row.place, row.x, row.y, row.manufacturer,
+                row.model, row.serial, row.installed,
+            )
+            for row in conn.execute(select(model.devices))
+        }  # fmt: skip
+    return Snapshot(places, households, people, vehicles, id_hashes, organisations, devices)
 
 
 def _member(item: str) -> tuple[str, str | None]:
@@ -182,6 +206,11 @@ class Registry:
         self.vehicles = snapshot.vehicles
         self._id_hashes = snapshot.id_hashes
         self.organisations = snapshot.organisations
+        self.devices = snapshot.devices
+        self._places = {
+            place.place_id: place
+            for place in (*snapshot.places, *household_places(snapshot.places, snapshot.households))
+        }
         self._memberships: dict[str, list[tuple[Organisation, str | None]]] = {}
         for organisation in sorted(self.organisations.values(), key=lambda o: o.organisation_id):
             for person_id, role in organisation.members:
@@ -233,6 +262,27 @@ class Registry:
             if person_id in self.people
         ]
 
+    def device_position(self, entity_id: str, hub: Hub | None = None) -> tuple[float, float] | None:
+        """Where a device is on the site plan: its ledger coordinates, else those of the nearest
+        place up from where it is bound (the ledger's place, or — with ``hub`` — the place the
+        entity was added with) that has coordinates."""
+        device = self.devices.get(entity_id)
+        if device is not None and device.x is not None and device.y is not None:
+            return device.x, device.y
+        place_id = device.place_id if device is not None else None
+        if place_id is None and hub is not None:
+            place_id = hub.places.place_of(entity_id)
+        seen: set[str] = set()
+        while place_id is not None and place_id not in seen:
+            seen.add(place_id)
+            place = self._places.get(place_id) or (hub.places.get(place_id) if hub else None)
+            if place is None:
+                return None
+            if place.x is not None and place.y is not None:
+                return place.x, place.y
+            place_id = place.parent_id
+        return None
+
     def people_with_tag(self, tag: str) -> list[Person]:
         """People with a tag, given as written (``独居老人``) or in English."""
         return list(self._tagged.get(model.TAG_ALIASES.get(tag, tag), ()))
@@ -269,6 +319,10 @@ def _load_places(hub: Hub, snapshot: Snapshot) -> None:
         hub.places.add(place)
     for place in household_places(snapshot.places, snapshot.households):
         hub.places.add(place)
+    for device in snapshot.devices.values():
+        # the ledger says where each device stands; an entity added later without a place of
+        # its own keeps this binding (see EntityRegistry.add)
+        hub.places.bind(device.entity_id, device.place_id)
 
 
 def open_registry(config_dir: Path, db_url: str | None = None) -> tuple[Storage, Protector]:
@@ -290,8 +344,9 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> Registry | bool:
     _load_places(hub, snapshot)
     hub.on_stop(storage.close)
     _LOGGER.info(
-        "Registry: %d places, %d households, %d people, %d vehicles, %d organisations",
+        "Registry: %d places, %d households, %d people, %d vehicles, %d organisations, "
+        "%d devices",
         len(snapshot.places), len(snapshot.households), len(snapshot.people),
-        len(snapshot.vehicles), len(snapshot.organisations),
+        len(snapshot.vehicles), len(snapshot.organisations), len(snapshot.devices),
     )  # fmt: skip
     return Registry(storage, protector, snapshot)

@@ -1,5 +1,5 @@
-"""The registry's tables (places, households, people, vehicles, organisations) and its value
-vocabularies.
+"""The registry's tables (places, households, people, vehicles, organisations, the device
+ledger) and its value vocabularies.
 
 Personal data columns: ``id_hash`` (HMAC of the ID-card number), ``id_masked``, ``phone_enc``
 (Fernet token) and ``phone_masked``; the clear values are never stored. Enumerations are stored
@@ -83,12 +83,29 @@ organisations = Table(
     Column("members", String(4000), nullable=False, default=""),
 )
 
+devices = Table(
+    "registry_devices",
+    METADATA,
+    # the entity id the device has in the hub (``lock.gate_main``); the ledger binds it to a place
+    Column("id", String(128), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("place", String(64), nullable=False, index=True),
+    Column("x", Float, nullable=True),
+    Column("y", Float, nullable=True),
+    Column("manufacturer", String(64), nullable=True),
+    Column("model", String(64), nullable=True),
+    Column("serial", String(64), nullable=True),
+    Column("installed", Date, nullable=True),
+)
+
 TABLES: Final = {
     "places": places,
     "households": households,
     "people": people,
     "vehicles": vehicles,
     "organisations": organisations,
+    "devices": devices,
 }
 KINDS: Final = tuple(TABLES)
 
@@ -112,6 +129,27 @@ PERSON_TYPES: Final = {
     "租户": "tenant",
     "住户": "resident",  # a resident whose owner/family/tenant status the office did not record
     "物业人员": "staff",
+}
+DEVICE_TYPES: Final = {
+    "门禁": "access_door",
+    "人行闸机": "turnstile",
+    "车行道闸": "barrier",
+    "摄像机": "camera",
+    "人脸抓拍机": "face_camera",
+    "车牌识别": "plate_camera",
+    "门口机": "door_station",
+    "室内机": "indoor_station",
+    "管理机": "guard_station",
+    "周界探测器": "perimeter_detector",
+    "门磁": "door_contact",
+    "红外探测器": "motion_detector",
+    "烟感": "smoke_detector",
+    "水浸": "water_detector",
+    "紧急按钮": "panic_button",
+    "报警主机": "alarm_panel",
+    "声光报警器": "siren",
+    "巡更点": "patrol_checkpoint",
+    "其他": "other",
 }
 ORGANISATION_TYPES: Final = {
     "物业公司": "property_company",

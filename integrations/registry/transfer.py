@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -57,6 +58,10 @@ FIELDS: Final[dict[str, tuple[str, ...]]] = {
         "plate", "colour", "household_id", "list_type", "valid_until", "parking_space",
     ),
     "organisations": ("organisation_id", "name", "type", "address", "phone", "members"),
+    "devices": (
+        "entity_id", "name", "type", "place", "x", "y", "manufacturer", "model", "serial",
+        "installed",
+    ),
 }  # fmt: skip
 
 #: Chinese headers (as in the property office's spreadsheets) and extra English aliases
@@ -88,6 +93,11 @@ ALIASES: Final[dict[str, dict[str, str]]] = {
         "组织编号": "organisation_id", "名称": "name", "类型": "type", "地址": "address",
         "联系电话": "phone", "成员": "members", "id": "organisation_id",
     },
+    "devices": {
+        "设备编号": "entity_id", "名称": "name", "类型": "type", "位置": "place", "x": "x",
+        "y": "y", "厂家": "manufacturer", "型号": "model", "序列号": "serial",
+        "安装日期": "installed", "place_id": "place", "id": "entity_id",
+    },
 }  # fmt: skip
 
 _ID_COLUMN: Final = {
@@ -96,6 +106,7 @@ _ID_COLUMN: Final = {
     "people": "registry_people.id",
     "vehicles": "registry_vehicles.plate",
     "organisations": "registry_organisations.id",
+    "devices": "registry_devices.id",
 }
 #: headers that identify a kind when --kind is omitted (checked in this order)
 _KIND_MARKERS: Final = (
@@ -103,10 +114,12 @@ _KIND_MARKERS: Final = (
     ("people", {"person_id", "人员编号"}),
     ("vehicles", {"plate", "车牌号"}),
     ("organisations", {"organisation_id", "组织编号"}),
+    ("devices", {"entity_id", "设备编号"}),
     ("households", {"household_id", "户号"}),
 )
 
 
+_ENTITY_ID: Final = re.compile(r"^[a-z0-9_]+\.[a-z0-9_]+$")
 _Loader: Final = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
 _Dumper: Final = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _WIDTH: Final = "\0width"  # marks a CSV row with the wrong number of values
@@ -339,6 +352,25 @@ def _validate(
             "members": _members(row, ctx.ids["people"]),
         }
         _phone(row, record, ctx.stored.get(record["id"] or ""), protector)
+    elif kind == "devices":
+        record = {
+            "id": row.text("entity_id", required=True),
+            "name": row.text("name", required=True),
+            "type": row.choice("type", model.DEVICE_TYPES),
+            "place": row.text("place", required=True),
+            "x": row.number("x"),
+            "y": row.number("y"),
+            "manufacturer": row.text("manufacturer"),
+            "model": row.text("model"),
+            "serial": row.text("serial"),
+            "installed": row.day("installed"),
+        }
+        entity_id = record["id"]
+        if entity_id is not None and not _ENTITY_ID.match(entity_id):
+            row.error("entity_id", f"not an entity id (domain.object_id): {entity_id!r}")
+        place = record["place"]
+        if place is not None and place not in ctx.ids["places"] | ctx.ids["households"]:
+            row.error("place", f"unknown place {place!r}")
     else:
         plate_text = row.text("plate", required=True)
         plate = normalise_plate(plate_text) if plate_text else None
