@@ -256,6 +256,17 @@ class EntityRegistry:
             number += 1
         return candidate
 
+    def ensure_services(self, cls: type[Entity]) -> None:
+        """Register ``cls``'s platform services unless its domain already has them.
+
+        An integration that takes over a platform service (the intercom call manager owns
+        ``intercom.call``, which may be called without a target) calls this first and then
+        registers its own handler over it: entities added later never re-register the
+        platform's services, so the takeover stays. The platform's handler stays reachable as
+        ``hub.services.services()[domain][service].handler`` read before the takeover.
+        """
+        self._ensure_services(cls)
+
     def _ensure_services(self, cls: type[Entity]) -> None:
         if cls.domain in self._domains_with_services:
             return

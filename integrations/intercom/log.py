@@ -1,0 +1,214 @@
+"""The persisted call log: one row per intercom call, in the hub's shared SQL storage.
+
+A row is written when a call starts and rewritten when it is answered and when it ends, so a
+hub that stops mid-call still has the call. Its own ``MetaData`` (table ``intercom_calls``);
+every database touch runs in an executor, one at a time and in order (an ``asyncio.Lock``
+is first-come first-served), so a call's start and end rows never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    desc,
+    insert,
+    or_,
+    select,
+)
+
+from shouwang.core.storage import Storage
+
+from .calls import Call
+
+_LOGGER = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+METADATA = MetaData()
+
+calls_table = Table(
+    "intercom_calls",
+    METADATA,
+    Column("call_id", String(40), primary_key=True),
+    Column("caller", String(120)),
+    Column("target", String(120), nullable=False),
+    Column("household", String(64)),
+    Column("stations", Text, nullable=False),  # JSON list of entity ids
+    Column("phase", String(16), nullable=False),
+    Column("message", Text),
+    Column("snapshot_url", Text),
+    Column("reason", String(120)),
+    Column("started", DateTime(timezone=True), nullable=False),
+    Column("answered_by", String(120)),
+    Column("answered_at", DateTime(timezone=True)),
+    Column("ended_at", DateTime(timezone=True)),
+    Column("end_reason", String(16)),
+    Column("duration", Float, nullable=False, default=0.0),
+    Column("unlocked_by", Text, nullable=False),  # JSON list
+    Index("ix_intercom_calls_started", "started"),
+    Index("ix_intercom_calls_household", "household"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A call as the log keeps it."""
+
+    call_id: str
+    caller: str | None
+    target: str
+    household: str | None
+    stations: tuple[str, ...]
+    phase: str
+    message: str | None
+    snapshot_url: str | None
+    reason: str | None
+    started: datetime
+    answered_by: str | None
+    answered_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
+    duration: float
+    unlocked_by: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "call_id": self.call_id,
+            "caller": self.caller,
+            "target": self.target,
+            "household": self.household,
+            "stations": list(self.stations),
+            "phase": self.phase,
+            "message": self.message,
+            "snapshot_url": self.snapshot_url,
+            "reason": self.reason,
+            "started": self.started.isoformat(),
+            "answered_by": self.answered_by,
+            "answered_at": self.answered_at.isoformat() if self.answered_at else None,
+            "ended_at": self.ended_at.isoformat() if self.ended_at else None,
+            "end_reason": self.end_reason,
+            "duration": self.duration,
+            "unlocked_by": list(self.unlocked_by),
+        }
+
+
+def _row_values(call: Call) -> dict[str, Any]:
+    return {
+        "caller": call.caller,
+        "target": call.target,
+        "household": call.household,
+        "stations": json.dumps(call.stations),
+        "phase": call.phase,
+        "message": call.message,
+        "snapshot_url": call.snapshot_url,
+        "reason": call.reason,
+        "started": call.started,
+        "answered_by": call.answered_by,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "end_reason": call.end_reason,
+        "duration": call.talk_seconds(),
+        "unlocked_by": json.dumps(call.unlocked_by),
+    }
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite gives naive datetimes back; they were written in UTC
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _record(row: Any) -> CallRecord:
+    started = _aware(row.started)
+    assert started is not None
+    return CallRecord(
+        call_id=row.call_id,
+        caller=row.caller,
+        target=row.target,
+        household=row.household,
+        stations=tuple(json.loads(row.stations)),
+        phase=row.phase,
+        message=row.message,
+        snapshot_url=row.snapshot_url,
+        reason=row.reason,
+        started=started,
+        answered_by=row.answered_by,
+        answered_at=_aware(row.answered_at),
+        ended_at=_aware(row.ended_at),
+        end_reason=row.end_reason,
+        duration=row.duration,
+        unlocked_by=tuple(json.loads(row.unlocked_by)),
+    )
+
+
+class CallLog:
+    """Writes and reads the ``intercom_calls`` table from an executor."""
+
+    def __init__(self, storage: Storage, loop: asyncio.AbstractEventLoop) -> None:
+        self.storage = storage
+        self._loop = loop
+        self._lock = asyncio.Lock()
+
+    async def _run(self, work: Callable[[], _T]) -> _T:
+        async with self._lock:
+            return await self._loop.run_in_executor(None, work)
+
+    async def prepare(self) -> None:
+        await self._run(lambda: self.storage.create_tables(METADATA))
+
+    async def save(self, call: Call) -> None:
+        """Insert or update the row of ``call``."""
+        values = _row_values(call)
+
+        def write() -> None:
+            with self.storage.transaction() as conn:
+                conn.execute(delete(calls_table).where(calls_table.c.call_id == call.call_id))
+                conn.execute(insert(calls_table).values(call_id=call.call_id, **values))
+
+        await self._run(write)
+
+    async def recent(
+        self,
+        *,
+        limit: int = 50,
+        station: str | None = None,
+        household: str | None = None,
+        phase: str | None = None,
+    ) -> list[CallRecord]:
+        """The newest calls first, optionally those of one station (as caller, rung or
+        answering), one household, or one phase (``missed`` …)."""
+
+        def read() -> list[CallRecord]:
+            query = select(calls_table).order_by(desc(calls_table.c.started)).limit(limit)
+            if household is not None:
+                query = query.where(calls_table.c.household == household)
+            if phase is not None:
+                query = query.where(calls_table.c.phase == phase)
+            if station is not None:
+                query = query.where(
+                    or_(
+                        calls_table.c.caller == station,
+                        calls_table.c.answered_by == station,
+                        calls_table.c.stations.contains(json.dumps(station)),
+                    )
+                )
+            with self.storage.transaction() as conn:
+                return [_record(row) for row in conn.execute(query)]
+
+        return await self._run(read)
