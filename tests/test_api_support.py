@@ -76,7 +76,12 @@ api:
 
 
 async def start_api_hub(
-    tmp_path: Path, clock: ManualClock, *, automations: str = "", configuration: str = ""
+    tmp_path: Path,
+    clock: ManualClock,
+    *,
+    automations: str = "",
+    configuration: str = "",
+    resident_households: tuple[str, ...] = ("h101",),
 ) -> ApiHub:
     (tmp_path / "configuration.yaml").write_text(
         CONFIGURATION + textwrap.dedent(configuration), encoding="utf-8"
@@ -93,7 +98,7 @@ async def start_api_hub(
     assert "api" in hub.integrations.loaded, hub.integrations.failed
     api_hub = ApiHub(hub, http.url, auth)
     for role in ROLES:
-        households = ("h101",) if role == "resident" else ()
+        households = resident_households if role == "resident" else ()
         user = await auth.create_user(f"{role}-user", role, households)
         token, record = await auth.create_long_lived_token(user.id, "tests")
         api_hub.users[role] = user

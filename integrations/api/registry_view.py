@@ -38,13 +38,14 @@ def _plain(item: Any) -> dict[str, Any]:
 
 
 async def places(api: Api, request: web.Request) -> web.StreamResponse:
+    """The hub's places (the registry's, with its households as places under their unit)."""
     registry = _registry(api)
     mine = _visible_households(user_of(request), scope_of(request), registry)
     scope = scope_of(request)
     return json_response(
         [
             _plain(place)
-            for place in registry.places
+            for place in sorted(api.hub.places.all(), key=lambda place: place.place_id)
             if mine is None or scope.households_of_place(place.place_id) & mine
         ]
     )
