@@ -37,8 +37,9 @@ RESULTS: Final = {"granted": "access_granted", "denied": "access_denied"}
 
 
 def _names(value: Any) -> list[str]:
+    """A name or a list of names; an empty list (a blueprint's default) means any."""
     items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(i, str | int) and not isinstance(i, bool) for i in items):
+    if not all(isinstance(i, str | int) and not isinstance(i, bool) for i in items):
         raise vol.Invalid("expected a name or a list of names")
     return [str(item) for item in items]
 
@@ -47,7 +48,9 @@ SCHEMA: Final = schema(
     "access",
     {
         vol.Optional("doors"): _names,
-        vol.Optional("results", default=list(RESULTS)): vol.All(_names, [vol.In(list(RESULTS))]),
+        vol.Optional("results", default=list(RESULTS)): vol.All(
+            _names, vol.Length(min=1), [vol.In(list(RESULTS))]
+        ),
         vol.Optional("reasons"): _names,
         vol.Optional("people"): _names,
         vol.Optional("households"): _names,
@@ -57,17 +60,19 @@ SCHEMA: Final = schema(
 )
 
 
+def _set(config: Mapping[str, Any], key: str) -> frozenset[str] | None:
+    return frozenset(config[key]) if config.get(key) else None
+
+
 def _matcher(config: Mapping[str, Any]) -> Any:
-    doors = frozenset(config["doors"]) if "doors" in config else None
-    reasons = frozenset(config["reasons"]) if "reasons" in config else None
-    people = frozenset(config["people"]) if "people" in config else None
-    households = frozenset(config["households"]) if "households" in config else None
-    kinds = frozenset(config["credential_types"]) if "credential_types" in config else None
-    categories = (
-        frozenset(TAG_ALIASES.get(c, c) for c in config["categories"])
-        if "categories" in config
-        else None
-    )
+    doors = _set(config, "doors")
+    reasons = _set(config, "reasons")
+    people = _set(config, "people")
+    households = _set(config, "households")
+    kinds = _set(config, "credential_types")
+    categories = _set(config, "categories")
+    if categories is not None:
+        categories = frozenset(TAG_ALIASES.get(c, c) for c in categories)
 
     def matches(data: Mapping[str, Any]) -> bool:
         return (
