@@ -102,6 +102,8 @@ STATION_SCHEMA: Final = vol.All(
             vol.Optional("url"): vol.All(_TEXT, vol.Match(r"^https?://")),
             vol.Optional("username"): _TEXT,
             vol.Optional("password"): _TEXT,
+            vol.Optional("call_target"): _TEXT,
+            vol.Optional("poll_interval"): _positive_duration,
         }
     ),
     _check_station,
@@ -143,7 +145,9 @@ def _link(hub: Hub, manager: CallManager, config: StationConfig) -> StationLink:
         from .mqtt_link import MqttLink
 
         return MqttLink(hub, manager, config)
-    raise ValueError(f"{config.entity_id}: protocol {config.protocol} is not available yet")
+    from .hikvision_link import HikvisionLink
+
+    return HikvisionLink(hub, manager, config)
 
 
 async def setup(hub: Hub, config: Mapping[str, Any]) -> CallManager | bool:
@@ -168,6 +172,13 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> CallManager | bool:
     entities = []
     for station_id, block in config["stations"].items():
         station_config = StationConfig.from_config(station_id, block)
+        if station_config.entity_id in hub.states:
+            _LOGGER.error(
+                "intercom.stations.%s: %s already exists (another integration); station skipped",
+                station_id,
+                station_config.entity_id,
+            )
+            continue
         station = IntercomStation(station_config, manager)
         manager.add_station(station, _link(hub, manager, station_config))
         entities.append(station)

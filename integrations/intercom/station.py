@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from shouwang.core.events import Context
@@ -30,7 +31,7 @@ KINDS: Final = (KIND_DOOR, KIND_INDOOR, KIND_GUARD)
 PROTOCOL_MQTT: Final = "mqtt"
 PROTOCOL_HIKVISION: Final = "hikvision"
 PROTOCOL_CONSOLE: Final = "console"
-PROTOCOLS: Final = (PROTOCOL_MQTT, PROTOCOL_CONSOLE)
+PROTOCOLS: Final = (PROTOCOL_MQTT, PROTOCOL_HIKVISION, PROTOCOL_CONSOLE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,9 @@ class StationConfig:
     url: str | None = None
     username: str | None = None
     password: str | None = None
+    #: what a Hikvision station's ring calls (household or station); default the guard room
+    call_target: str | None = None
+    poll_interval: timedelta | None = None
 
     @property
     def entity_id(self) -> str:
@@ -74,6 +78,8 @@ class StationConfig:
             url=block.get("url"),
             username=block.get("username"),
             password=block.get("password"),
+            call_target=block.get("call_target"),
+            poll_interval=block.get("poll_interval"),
         )
 
 
