@@ -349,7 +349,7 @@ async def test_resident_cannot_unlock_another_households_door(hub: Hub, station:
     # the logged-in resident of B01-U1-0101 (via the API's context) tries the B02 door
     resident = Context(user_id="R00001")
     manager_of(hub).resolve_user = lambda user_id: Actor(
-        "resident", f"user:{user_id}", "B01-U1-0101"
+        "resident", f"user:{user_id}", frozenset({"B01-U1-0101"})
     )
     with pytest.raises(ServiceError, match=r"unlock denied: user:R00001 \(household B01-U1-0101\)"):
         await hub.services.call(
@@ -372,7 +372,7 @@ async def test_resident_cannot_unlock_another_households_door(hub: Hub, station:
     )
     # the household being called may open the B02 door
     manager_of(hub).resolve_user = lambda user_id: Actor(
-        "resident", f"user:{user_id}", "B02-U1-0301"
+        "resident", f"user:{user_id}", frozenset({"B02-U1-0301"})
     )
     await hub.services.call(
         "intercom",

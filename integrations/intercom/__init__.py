@@ -33,7 +33,7 @@ from shouwang.core.storage import Storage
 from . import services
 from .log import CallLog
 from .manager import CallManager
-from .rights import registry_resolver
+from .rights import auth_resolver, first_of, registry_resolver
 from .station import (
     KIND_DOOR,
     KINDS,
@@ -162,13 +162,18 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> CallManager | bool:
         call_timeout=config["call_timeout"],
         log=await _open_log(hub, config),
     )
+    resolvers = []
+    if "auth" in hub.integrations.loaded:
+        resolvers.append(auth_resolver(hub.integrations.runtime("auth")))
     if "registry" in hub.integrations.loaded:
         registry = hub.integrations.runtime("registry")
 
         def today() -> date:
             return hub.clock.now().date()
 
-        manager.resolve_user = registry_resolver(registry, today)
+        resolvers.append(registry_resolver(registry, today))
+    if resolvers:
+        manager.resolve_user = first_of(*resolvers)
     entities = []
     for station_id, block in config["stations"].items():
         station_config = StationConfig.from_config(station_id, block)
