@@ -200,9 +200,17 @@ class Decider:
                 by_card[normalise_card(person.card_number)] = person
         shared: dict[tuple[int, ...], _PersonRules] = {}
         rules: dict[str, _PersonRules] = {}
+        # household patterns are matched once per household, not once per person
+        households = {p.household_id for p in people.values() if p.household_id}
+        in_rule = [
+            frozenset(h for h in households if any(fnmatchcase(h, p) for p in rule.households))
+            for rule in self.config.rules
+        ]
         for person in people.values():
             matching = tuple(
-                i for i, rule in enumerate(self.config.rules) if _applies(rule, person)
+                i
+                for i, rule in enumerate(self.config.rules)
+                if _applies(rule, person) or person.household_id in in_rule[i]
             )
             if not matching:
                 continue
@@ -363,12 +371,11 @@ class Decider:
 
 
 def _applies(rule: Rule, person: Person) -> bool:
+    """Whether the rule names the person, their type or a category of theirs (households are
+    matched by the caller)."""
     if rule.everyone or person.person_id in rule.people or person.type in rule.person_types:
         return True
-    if rule.categories and not rule.categories.isdisjoint(person.tags):
-        return True
-    household = person.household_id
-    return household is not None and any(fnmatchcase(household, p) for p in rule.households)
+    return bool(rule.categories) and not rule.categories.isdisjoint(person.tags)
 
 
 def _visitor_fields(check: PassCheck) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from .config import PinCredential
 
-_HASHER: Final = PasswordHasher()
+# OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): a keypad answer must come within a
+# fraction of a second on a small hub, and a PIN's few digits are not made safe by any cost
+_HASHER: Final = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 _DUMMY: Final = _HASHER.hash("not-a-pin")
 
 
