@@ -14,6 +14,7 @@ from shouwang.core.events import Event
 from shouwang.integrations.auth.policy import Access, Scope, User
 
 from .jsonutil import dumps
+from .routing import ScopedEventRouter
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
@@ -77,6 +78,7 @@ class Api:
     def __init__(self, hub: Hub, auth: AuthManager) -> None:
         self.hub = hub
         self.auth = auth
+        self.router = ScopedEventRouter(hub)
         self._last_event: Event | None = None
         self._last_event_json = b""
 

@@ -104,18 +104,20 @@ def subscribe_events(connection: Connection, msg_id: int, msg: dict[str, Any]) -
     """Events of one type (or all); whoever does not read everything gets only the events their
     scope allows (a resident: their households')."""
     api = connection.api
-    scope = connection.scope
-    reads_all = connection.reads_all
     prefix = b'{"id":%d,"type":"event","event":' % msg_id
     send = connection.send
+    event_type = msg.get("event_type") or MATCH_ALL
 
     def forward(event: Event) -> None:
-        if reads_all or scope.can_read_event(event):
-            send(prefix + api.event_json(event) + b"}")
+        send(prefix + api.event_json(event) + b"}")
 
-    connection.subscriptions[msg_id] = connection.hub.bus.listen(
-        msg.get("event_type") or MATCH_ALL, forward, name=f"websocket subscription {msg_id}"
-    )
+    if connection.reads_all:
+        unsubscribe = connection.hub.bus.listen(
+            event_type, forward, name=f"websocket subscription {msg_id}"
+        )
+    else:
+        unsubscribe = api.router.subscribe(event_type, connection.scope, forward)
+    connection.subscriptions[msg_id] = unsubscribe
     connection.send_result(msg_id)
 
 
