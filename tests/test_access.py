@@ -139,6 +139,7 @@ async def test_duress_pin_grants_like_the_normal_pin_and_fires_a_silent_event(
         return_response=True, context=context,
     )  # fmt: skip
     assert duress == []
+    shown = hub.states.get("sensor.door_b01_u1")
     under_duress = await hub.services.call(
         "access", "present_credential",
         {"door": "b01_u1", "type": "pin", "value": "R001#9999"},
@@ -155,6 +156,8 @@ async def test_duress_pin_grants_like_the_normal_pin_and_fires_a_silent_event(
     assert alarm.context.parent_id is None
     assert alarm.context.id not in {first.context.id, second.context.id, context.id}
     assert lock_of(hub, "lock.b01_u1").commands == ["unlock", "unlock"]
+    # the guard console's door status shows the same as after the normal PIN
+    assert hub.states.get("sensor.door_b01_u1").attributes == shown.attributes
     unlocks = [c.data for c in calls if c.data["domain"] == "lock"]
     assert unlocks[0] == unlocks[1]
 

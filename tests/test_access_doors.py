@@ -137,3 +137,38 @@ async def test_stop_detaches_the_monitors(hub: Any, clock: ManualClock) -> None:
     hub.states.set(DOOR, "on")
     await settle(hub)
     assert forced == []
+
+
+async def test_door_status_entity(hub: Any, clock: ManualClock) -> None:
+    status = hub.states.get("sensor.door_gate_north")
+    assert status.state == "closed"
+    assert status.attributes["readers"] == ["gate_north_in", "gate_north_out"]
+    assert status.attributes["place_id"] == "P-GATE-N"
+    assert hub.states.get("sensor.door_gym").state == "unknown"  # no contact
+    await badge(hub)
+    status = hub.states.get("sensor.door_gate_north")
+    assert (status.attributes["last_result"], status.attributes["last_reason"]) == (
+        "granted",
+        "granted",
+    )
+    assert "last_person" not in status.attributes
+    hub.states.set(DOOR, "on")
+    await settle(hub)
+    assert hub.states.get("sensor.door_gate_north").state == "open"
+    await clock.advance(60)
+    assert hub.states.get("sensor.door_gate_north").state == "held_open"
+    hub.states.set(DOOR, "off")
+    await settle(hub)
+    assert hub.states.get("sensor.door_gate_north").state == "closed"
+    hub.states.set(DOOR, "on")  # no grant
+    await settle(hub)
+    assert hub.states.get("sensor.door_gate_north").state == "forced"
+    hub.states.set(DOOR, "off")
+    for _ in range(6):
+        await badge(hub, "BAD")
+    status = hub.states.get("sensor.door_gate_north")
+    assert status.state == "closed"
+    assert status.attributes["locked_readers"] == ["gate_north_in"]
+    assert status.attributes["last_reason"] == "unknown_credential"
+    await clock.advance(600)
+    assert hub.states.get("sensor.door_gate_north").attributes["locked_readers"] == []

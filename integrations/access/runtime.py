@@ -30,6 +30,7 @@ from .decision import Attempt, Decider, Decision, PassVerifier
 from .doors import DoorMonitor
 from .gates import Turnstile
 from .pins import check_pin
+from .status import DoorStatus
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
@@ -60,6 +61,7 @@ class AccessControl:
             passes=self._pass_verifier,
             on_lockout=self._reader_locked,
         )
+        self.statuses = {door_id: DoorStatus(door) for door_id, door in config.doors.items()}
         self.monitors: dict[str, DoorMonitor] = {}
         self.turnstiles: dict[str, Turnstile] = {}
         self._last_face: dict[tuple[str, str], float] = {}
@@ -78,10 +80,11 @@ class AccessControl:
         )
 
     async def start(self) -> None:
-        """Add the turnstiles' passage counters to the hub."""
+        """Add the door status entities and the turnstiles' passage counters to the hub."""
         counters = [c for t in self.turnstiles.values() for c in t.counters.values()]
-        if counters:
-            await self.hub.entities.add(counters, integration="access")
+        entities = [*self.statuses.values(), *counters]
+        if entities:
+            await self.hub.entities.add(entities, integration="access")
 
     def stop(self) -> None:
         for monitor in self.monitors.values():
@@ -257,6 +260,9 @@ class AccessControl:
 
     def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
         self.hub.bus.fire(event_type, data, context)
+        status = self.statuses.get(data.get("door") or "")
+        if status is not None and status.hub is not None and event_type != DURESS:
+            status.observe(event_type, data, context)
 
 
 def describe(door: Door) -> Mapping[str, Any]:
