@@ -44,13 +44,9 @@ def stations_yaml(prefix: str) -> str:
 
 
 async def start_hub(tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto, body: str) -> Hub:
-    config = f"""
-    mqtt:
-      broker: {mosquitto.host}
-      port: {mosquitto.port}
-    {body}
-    """
-    (tmp_path / "configuration.yaml").write_text(textwrap.dedent(config), encoding="utf-8")
+    config = f"mqtt:\n  broker: {mosquitto.host}\n  port: {mosquitto.port}\n"
+    config += textwrap.dedent(body)
+    (tmp_path / "configuration.yaml").write_text(config, encoding="utf-8")
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
     assert "intercom" in hub.integrations.loaded, hub.integrations.failed
@@ -480,3 +476,81 @@ async def test_call_log_persists_across_restart(
         assert logged["ended_at"] == "2026-11-28T22:00:30+00:00"
     finally:
         await second.stop(timeout=2)
+
+
+# -- the guard call from an automation, and through a broker restart ------------------------
+async def test_automation_guard_call_carries_the_sighting(
+    tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto, prefix: str, station: Any
+) -> None:
+    automation = """
+    automation:
+      - id: stranger_guard_call
+        triggers: [{trigger: event, event_type: stranger_detected}]
+        actions:
+          - action: intercom.call
+            data:
+              target: intercom.guard_room
+              message: "陌生人 {{ trigger.event.data.camera }}"
+              snapshot_url: "{{ trigger.event.data.snapshot_url }}"
+              reason: stranger_detected
+    """
+    hub = await start_hub(
+        tmp_path,
+        clock,
+        mosquitto,
+        stations_yaml(prefix) + automation,
+    )
+    try:
+        guard = station("guard_room")
+        calls = capture(hub, "intercom_call")
+        sighting = Context()
+        hub.bus.fire(
+            "stranger_detected",
+            {"camera": "north_gate", "snapshot_url": "http://frigate/api/events/e1/snapshot.jpg"},
+            sighting,
+        )
+        ring = await guard.expect("ring")
+        assert ring["message"] == "陌生人 north_gate"
+        assert ring["snapshot_url"] == "http://frigate/api/events/e1/snapshot.jpg"
+        assert ring["caller"] == "hub"
+        # the call's context leads back to the sighting
+        assert calls[0].context.parent_id == sighting.id
+    finally:
+        await hub.stop(timeout=2)
+
+
+async def test_guard_ring_survives_a_broker_restart(
+    tmp_path: Path, clock: ManualClock, own_mosquitto: Mosquitto, prefix: str
+) -> None:
+    hub = await start_hub(tmp_path, clock, own_mosquitto, stations_yaml(prefix))
+    received: queue.Queue[paho.MQTTMessage] = queue.Queue()
+    subscribed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    desk = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id=f"desk-{uuid.uuid4().hex[:8]}", clean_session=False
+    )
+    desk.reconnect_delay_set(1, 2)
+    desk.on_message = lambda _c, _u, msg: received.put(msg)
+
+    def on_subscribe(*_args: Any) -> None:
+        loop.call_soon_threadsafe(subscribed.set)
+
+    desk.on_subscribe = on_subscribe
+    desk.on_connect = lambda client, *_a: client.subscribe(f"{prefix}/guard_room/ring", 1)
+    desk.connect(own_mosquitto.host, own_mosquitto.port)
+    desk.loop_start()
+    try:
+        await asyncio.wait_for(subscribed.wait(), 5)
+        await asyncio.to_thread(own_mosquitto.stop)
+        await hub.services.call(
+            "intercom", "call", {"target": "guard_room", "snapshot_url": "http://x/s.jpg"}
+        )
+        await until(lambda: hub.states.is_state("intercom.guard_room", "ringing"))
+        await asyncio.to_thread(own_mosquitto.start)
+        msg = await asyncio.to_thread(received.get, True, 20)
+        assert json.loads(msg.payload)["snapshot_url"] == "http://x/s.jpg"
+        assert msg.qos == 1
+    finally:
+        desk.loop_stop()
+        desk.disconnect()
+        await hub.stop(timeout=2)

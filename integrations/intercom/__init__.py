@@ -132,7 +132,9 @@ async def _open_log(hub: Hub, config: Mapping[str, Any]) -> CallLog | None:
         _LOGGER.warning("Intercom: no config directory, the call log is kept in memory only")
         return None
     log = CallLog(storage, hub.loop)
-    await log.prepare()
+    interrupted = await log.prepare(hub.clock.now())
+    if interrupted:
+        _LOGGER.warning("Intercom: %d call(s) were cut by the last stop; logged", interrupted)
     if storage is not getattr(hub.integrations.loaded.get("registry"), "runtime", None):
         hub.on_stop(storage.close)
     return log

@@ -23,6 +23,7 @@ END_DECLINED: Final = "declined"
 END_TIMEOUT: Final = "timeout"  # the call_timeout cut a call that was answered
 END_NO_ANSWER: Final = "no_answer"  # the ring_timeout passed: a missed call
 END_FAILED: Final = "failed"  # no station could be rung
+END_INTERRUPTED: Final = "interrupted"  # the hub stopped during the call
 
 
 @dataclass(slots=True)

@@ -30,11 +30,12 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    update,
 )
 
 from shouwang.core.storage import Storage
 
-from .calls import Call
+from .calls import END_INTERRUPTED, PHASE_ANSWERED, PHASE_ENDED, PHASE_RINGING, Call
 
 _LOGGER = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -169,8 +170,22 @@ class CallLog:
         async with self._lock:
             return await self._loop.run_in_executor(None, work)
 
-    async def prepare(self) -> None:
-        await self._run(lambda: self.storage.create_tables(METADATA))
+    async def prepare(self, now: datetime) -> int:
+        """Create the table; calls a previous run left ringing or answered (the hub stopped
+        mid-call) are closed as ``interrupted`` at ``now``. Returns how many."""
+
+        def work() -> int:
+            self.storage.create_tables(METADATA)
+            open_calls = calls_table.c.phase.in_([PHASE_RINGING, PHASE_ANSWERED])
+            with self.storage.transaction() as conn:
+                result = conn.execute(
+                    update(calls_table)
+                    .where(open_calls)
+                    .values(phase=PHASE_ENDED, end_reason=END_INTERRUPTED, ended_at=now)
+                )
+                return int(result.rowcount or 0)
+
+        return await self._run(work)
 
     async def save(self, call: Call) -> None:
         """Insert or update the row of ``call``."""
