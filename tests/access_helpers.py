@@ -43,6 +43,14 @@ R006,钱六,男,1970-06-06,,,B02-U1-0101,业主,,r006,AA000006,
 R007,孙七,女,1950-07-07,,,B02-U1-0101,业主,,r007,AA000007,独居老人
 """
 
+# 沪B00002's validity ended on 2026-11-28: yesterday, locally
+VEHICLES = """车牌号,车辆颜色,户号,名单类型,有效期至,车位
+沪A00001,白,B01-U1-0101,业主车辆,,B1-0001
+沪B00002,黑,B02-U1-0101,访客车辆,2026-11-28,
+沪C00003,红,,黑名单,,
+沪D00004,蓝,B02-U1-0101,访客车辆,2026-12-31,
+"""
+
 BASE_ACCESS = f"""
 access:
   doors:
@@ -67,6 +75,9 @@ access:
       contact: binary_sensor.b01_u1_door
     - id: gym
       lock: lock.gym
+    - id: car_in
+      name: 车库入口
+      area: car_park
   door_groups:
     perimeter: [gate_north]
   schedules:
@@ -90,12 +101,19 @@ access:
       deny: true
       categories: [child]
       doors: [gym]
+    - name: resident cars
+      vehicle_lists: [resident]
+      doors: [car_in]
+    - name: visitor cars by day
+      vehicle_lists: [visitor]
+      doors: [car_in]
+      schedule: gym_hours
   credentials:
     - person: R001
       pin: "{PIN_HASH}"
       duress_pin: "{DURESS_HASH}"
   blocked_people: [R006]
-  anti_passback: {{areas: [community], mode: hard}}
+  anti_passback: {{areas: [community, car_park], mode: hard}}
 """
 
 
@@ -104,7 +122,12 @@ def make_registry(config_dir: Path, people: str = PEOPLE) -> None:
     config_dir.mkdir(parents=True, exist_ok=True)
     storage, protector = open_registry(config_dir)
     try:
-        for kind, text in (("places", PLACES), ("households", HOUSEHOLDS), ("people", people)):
+        for kind, text in (
+            ("places", PLACES),
+            ("households", HOUSEHOLDS),
+            ("people", people),
+            ("vehicles", VEHICLES),
+        ):
             path = config_dir / f"{kind}.csv"
             path.write_text(text, encoding="utf-8")
             result = import_file(storage, protector, path, progress=None)

@@ -79,7 +79,11 @@ async def test_resident_card_is_granted_and_pulses_the_lock(hub: Any, clock: Man
         ("gate_north", "pin", "R001#0000", "invalid_pin", None),
         ("gate_north", "pin", "R003#1234", "invalid_pin", None),  # R003 has no PIN
         ("gate_north", "pin", "NOBODY#1234", "invalid_pin", None),
-        ("gate_north", "plate", "沪A12345", "not_supported_yet", None),
+        ("gate_north", "plate", "沪A00001", "no_rule", None),  # no vehicle rule there
+        ("car_in", "plate", "沪Z99999", "unknown_credential", None),
+        ("car_in", "plate", "沪B00002", "vehicle_expired", None),
+        ("car_in", "plate", "沪C00003", "blocked_vehicle", None),
+        ("car_in", "plate", "沪D00004", "outside_schedule", None),
         ("gate_north", "qr", "token", "passes_not_configured", None),
     ],
 )
@@ -94,7 +98,8 @@ async def test_denials_name_their_reason(
     assert event.data["person"] == person
     assert event.data["result"] == "denied"
     assert event.data["credential_type"] == kind
-    assert lock_of(hub, f"lock.{door}").commands == []
+    if door != "car_in":
+        assert lock_of(hub, f"lock.{door}").commands == []
 
 
 async def test_valid_tenant_face_staff_and_schedule(hub: Any, clock: ManualClock) -> None:
@@ -106,6 +111,19 @@ async def test_valid_tenant_face_staff_and_schedule(hub: Any, clock: ManualClock
     assert (await present(hub, "gym", "card", "AA000004"))["reason"] == "denied_by_rule"
     await clock.advance(14 * 3600)  # 21:00 local: closed again
     assert (await present(hub, "gym", "card", "AA000001"))["reason"] == "outside_schedule"
+
+
+async def test_resident_vehicle_at_the_car_park(hub: Any, clock: ManualClock) -> None:
+    granted = capture(hub, "access_granted")
+    assert (await present(hub, "car_in", "plate", "沪a·00001"))["granted"]  # any spelling
+    (event,) = granted
+    assert event.data["plate"] == "沪A00001"
+    assert event.data["household"] == "B01-U1-0101"
+    assert event.data["person"] is None
+    # anti-passback per vehicle: the plate cannot enter twice
+    assert (await present(hub, "car_in", "plate", "沪A00001"))["reason"] == "anti_passback"
+    await clock.advance(3600)  # 07:00 local: visitors' hours
+    assert (await present(hub, "car_in", "plate", "沪D00004"))["granted"]
 
 
 async def test_pin_and_card_plus_pin(hub: Any) -> None:

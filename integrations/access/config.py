@@ -24,6 +24,7 @@ from .schedule import DAY_NAMES, Schedule, TimeRange
 
 DIRECTIONS: Final = ("in", "out")
 PASSBACK_MODES: Final = ("hard", "soft")
+VEHICLE_LISTS: Final = ("resident", "visitor", "blocked")
 _ID: Final = re.compile(r"^[A-Za-z0-9_\-]+$")
 _UNIT_SECONDS: Final = {"s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600}
 _DURATION_TEXT: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|min|m|h)?\s*$")
@@ -154,6 +155,7 @@ RULE_SCHEMA: Final = vol.Schema(
         vol.Optional("person_types"): _str_list,
         vol.Optional("categories"): _str_list,
         vol.Optional("households"): _str_list,
+        vol.Optional("vehicle_lists"): vol.All(_str_list, [vol.In(VEHICLE_LISTS)]),
         vol.Required("doors"): _str_list,
         vol.Optional("schedule"): str,
     }
@@ -226,9 +228,12 @@ def _cross_check(block: dict[str, Any]) -> dict[str, Any]:
         if "schedule" in rule and rule["schedule"] not in block["schedules"]:
             path = ["rules", index, "schedule"]
             errors.append(vol.Invalid(f"unknown schedule {rule['schedule']!r}", path))
-        selectors = ("people", "person_types", "categories", "households")
+        selectors = ("people", "person_types", "categories", "households", "vehicle_lists")
         if not rule["everyone"] and not any(rule.get(key) for key in selectors):
-            message = "a rule needs everyone: true or people/person_types/categories/households"
+            message = (
+                "a rule needs everyone: true or people/person_types/categories/households/"
+                "vehicle_lists"
+            )
             errors.append(vol.Invalid(message, ["rules", index]))
     seen: set[str] = set()
     for index, credential in enumerate(block["credentials"]):
@@ -301,6 +306,7 @@ class Rule:
     person_types: frozenset[str]
     categories: frozenset[str]
     households: tuple[str, ...]  # glob patterns (B01-* = every household of building 1)
+    vehicle_lists: frozenset[str]
     doors: frozenset[str]
     schedule: Schedule | None
 
@@ -384,6 +390,7 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
                     category_aliases.get(c, c) for c in raw.get("categories") or ()
                 ),
                 households=tuple(raw.get("households") or ()),
+                vehicle_lists=frozenset(raw.get("vehicle_lists") or ()),
                 doors=frozenset(door_ids),
                 schedule=schedules[raw["schedule"]] if "schedule" in raw else None,
             )

@@ -11,9 +11,11 @@ Speed: people are indexed by card number and their rules are resolved per person
 registry is (re)loaded, so a decision is a few dictionary lookups plus the rules of one person.
 The registry is re-indexed when it hands out a new snapshot (after an import and reload).
 
-Order of checks, first failure wins: unknown door -> reader locked -> credential (unknown card
-or face, wrong PIN, pass refused, plate not supported yet) -> blocked person -> lease expired ->
-deny rules -> allow rules (``no_rule`` or ``outside_schedule``) -> anti-passback.
+Order of checks, first failure wins: unknown door -> reader locked -> credential (unknown card,
+face or plate, wrong PIN, pass refused) -> blocked person (or vehicle on the block list) ->
+lease expired (or vehicle past its validity) -> deny rules -> allow rules (``no_rule`` or
+``outside_schedule``) -> anti-passback. Vehicles are matched by the rules that name their list
+(``vehicle_lists``) or their household.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ CREDENTIAL_TYPES: Final = ("card", "pin", "face", "qr", "plate")
 GRANTED: Final = "granted"
 #: denials that say nothing about the person at the reader, so they do not count as failures
 NOT_FAILURES: Final = frozenset(
-    {"reader_locked", "anti_passback", "unknown_door", "not_supported_yet", "passes_not_configured"}
+    {"reader_locked", "anti_passback", "unknown_door", "passes_not_configured"}
 )
 
 
@@ -69,6 +71,7 @@ class Decision:
     time: float = 0.0
     pass_id: str | None = None
     visitor_name: str | None = None
+    plate: str | None = None
     #: soft anti-passback: granted although the person is already inside (or outside)
     passback_violation: bool = False
     #: only for the runtime's silent duress event; never part of the access events
@@ -188,6 +191,7 @@ class Decider:
         self._indexed: Mapping[str, Person] | None = None
         self._by_card: dict[str, Person] = {}
         self._rules: dict[str, _PersonRules] = {}
+        self._vehicle_rules: dict[str, _PersonRules] = {}
         self.reindex()
 
     # -- indexing ---------------------------------------------------------------------------
@@ -216,12 +220,22 @@ class Decider:
                 continue
             entry = shared.get(matching)
             if entry is None:
-                chosen = [self.config.rules[i] for i in matching]
-                entry = shared[matching] = _PersonRules(
-                    tuple(r for r in chosen if not r.deny), tuple(r for r in chosen if r.deny)
-                )
+                entry = shared[matching] = _split(self.config.rules, matching)
             rules[person.person_id] = entry
+        vehicle_rules: dict[str, _PersonRules] = {}
+        for vehicle in self.registry.vehicles.values():
+            matching = tuple(
+                i
+                for i, rule in enumerate(self.config.rules)
+                if vehicle.list_type in rule.vehicle_lists or vehicle.household_id in in_rule[i]
+            )
+            if matching:
+                entry = shared.get(matching)
+                if entry is None:
+                    entry = shared[matching] = _split(self.config.rules, matching)
+                vehicle_rules[vehicle.plate] = entry
         self._by_card, self._rules, self._indexed = by_card, rules, people
+        self._vehicle_rules = vehicle_rules
         missing = [p for p in self.config.pins if p not in people]
         if missing:
             _LOGGER.warning("PIN credentials for %d unknown people ignored", len(missing))
@@ -268,8 +282,7 @@ class Decider:
             person, duress = self._pin_person(attempt)
             reason = "invalid_pin"
         elif kind == "plate":
-            # car-park access decides on vehicles, not people: not built yet
-            return self._result(door, reader, kind, now, "not_supported_yet")
+            return self._vehicle(door, reader, attempt.value, now)
         else:
             return self._result(door, reader, kind, now, "unknown_credential_type")
         if person is None:
@@ -308,20 +321,30 @@ class Decider:
         lease_end = person.lease_end
         if person.type == "tenant" and lease_end is not None and local.date() > lease_end:
             return "lease_expired"
-        rules = self._rules.get(person.person_id)
-        if rules is None:
-            return "no_rule"
-        door_id = door.door_id
-        for rule in rules.deny:
-            if door_id in rule.doors and (rule.schedule is None or rule.schedule.active(local)):
-                return "denied_by_rule"
-        covered = False
-        for rule in rules.allow:
-            if door_id in rule.doors:
-                if rule.schedule is None or rule.schedule.active(local):
-                    return None
-                covered = True
-        return "outside_schedule" if covered else "no_rule"
+        return _rule_refusal(self._rules.get(person.person_id), door.door_id, local)
+
+    def _vehicle(self, door: Door, reader: Reader, plate: str, now: float) -> Decision:
+        vehicle = self.registry.vehicle_by_plate(plate)
+        if vehicle is None:
+            return self._result(door, reader, "plate", now, "unknown_credential")
+        local = datetime.fromtimestamp(now, self._tz)
+        refusal: str | None
+        if vehicle.list_type == "blocked":
+            refusal = "blocked_vehicle"
+        elif vehicle.valid_until is not None and local.date() > vehicle.valid_until:
+            refusal = "vehicle_expired"
+        else:
+            refusal = _rule_refusal(self._vehicle_rules.get(vehicle.plate), door.door_id, local)
+        key = f"vehicle:{vehicle.plate}"
+        violation = refusal is None and self.passback.violates(key, door.area, reader.direction)
+        if violation and self.config.passback_mode == "hard":
+            refusal = "anti_passback"
+        if refusal is None:
+            self.passback.record(key, door.area, reader.direction)
+        decision = self._result(
+            door, reader, "plate", now, refusal or GRANTED, household=vehicle.household_id
+        )
+        return replace(decision, plate=vehicle.plate, passback_violation=violation)
 
     def _visitor(self, door: Door, reader: Reader, attempt: Attempt, now: float) -> Decision:
         verifier = self._passes()
@@ -347,6 +370,7 @@ class Decider:
         reason: str,
         *,
         person: Person | None = None,
+        household: str | None = None,
         duress: bool = False,
     ) -> Decision:
         granted = reason == GRANTED
@@ -360,7 +384,7 @@ class Decider:
             door.door_id,
             kind,
             person=person.person_id if person else None,
-            household=person.household_id if person else None,
+            household=person.household_id if person else household,
             person_type=person.type if person else None,
             categories=person.tags if person else (),
             reader=reader.reader_id,
@@ -368,6 +392,27 @@ class Decider:
             time=now,
             duress=duress,
         )
+
+
+def _split(rules: tuple[Rule, ...], matching: tuple[int, ...]) -> _PersonRules:
+    chosen = [rules[i] for i in matching]
+    return _PersonRules(tuple(r for r in chosen if not r.deny), tuple(r for r in chosen if r.deny))
+
+
+def _rule_refusal(rules: _PersonRules | None, door_id: str, local: datetime) -> str | None:
+    """None if an allow rule lets this person or vehicle through ``door_id`` now, else why not."""
+    if rules is None:
+        return "no_rule"
+    for rule in rules.deny:
+        if door_id in rule.doors and (rule.schedule is None or rule.schedule.active(local)):
+            return "denied_by_rule"
+    covered = False
+    for rule in rules.allow:
+        if door_id in rule.doors:
+            if rule.schedule is None or rule.schedule.active(local):
+                return None
+            covered = True
+    return "outside_schedule" if covered else "no_rule"
 
 
 def _applies(rule: Rule, person: Person) -> bool:

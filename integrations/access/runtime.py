@@ -180,6 +180,8 @@ class AccessControl:
         if decision.credential_type == "qr":
             data["pass_id"] = decision.pass_id
             data["visitor_name"] = decision.visitor_name
+        elif decision.credential_type == "plate":
+            data["plate"] = decision.plate
         return data
 
     # -- lock pulses ------------------------------------------------------------------------
