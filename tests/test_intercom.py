@@ -286,6 +286,9 @@ async def test_ring_timeout_makes_a_missed_call(hub: Hub, clock: ManualClock, st
     assert (await door.expect("hangup"))["reason"] == "no_answer"
     assert [e.data["phase"] for e in events] == ["ringing", "missed"]
     assert events[-1].data["ring_duration"] == 30.0
+    panel_state = hub.states.get("intercom.b01_u1_0101")
+    assert panel_state is not None and panel_state.attributes["missed_calls"] == 1
+    assert hub.states.get("intercom.b01_u1_door").attributes["missed_calls"] == 0  # type: ignore[union-attr]
     # answering a missed call is refused, and nothing changes
     with pytest.raises(ServiceValidationError, match="no active call"):
         await hub.services.call("intercom", "answer", {"call_id": call_id}, blocking=True)

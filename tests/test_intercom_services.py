@@ -118,7 +118,9 @@ async def test_console_answers_by_call_id_and_declines(hub: Hub) -> None:
     )
     assert response is not None
     call_id = response["calls"][0]["call_id"]
+    manager.stations["intercom.guard_room"].missed_calls = 2
     await svc(hub, "answer", {"call_id": call_id})
+    assert manager.stations["intercom.guard_room"].missed_calls == 0  # seen by whoever answers
     assert manager.calls[call_id].answered_by == "intercom.guard_room"
     await svc(hub, "hangup", {"call_id": call_id})
     assert manager.recent[-1].end_reason == "hangup"

@@ -224,6 +224,8 @@ class CallManager:
             answering = call.stations[0]
         self._cancel_timer(call.call_id)
         others = [s for s in call.stations if s != answering]
+        if answering in self.stations:
+            self.stations[answering].missed_calls = 0
         call.phase = PHASE_ANSWERED
         call.answered_by = answering
         call.answered_at = self._hub.clock.now()
@@ -297,6 +299,10 @@ class CallManager:
         tell: bool = True,
     ) -> None:
         in_call = call.participants()
+        if phase == PHASE_MISSED:
+            for entity_id in call.stations:
+                if entity_id in self.stations:
+                    self.stations[entity_id].missed_calls += 1
         self._cancel_timer(call.call_id)
         call.phase = phase
         call.end_reason = end_reason

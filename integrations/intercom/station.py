@@ -153,6 +153,8 @@ class IntercomStation(IntercomEntity):
         self._manager = manager
         self.door_state: str | None = None
         self.malformed_messages = 0
+        #: calls that rang here unanswered since this station last answered one
+        self.missed_calls = 0
 
     def state_attributes(self) -> dict[str, Any]:
         attributes = super().state_attributes()
@@ -161,6 +163,7 @@ class IntercomStation(IntercomEntity):
             household=self.config.household,
             protocol=self.config.protocol,
             door=self.door_state,
+            missed_calls=self.missed_calls,
             malformed_messages=self.malformed_messages,
         )
         return attributes
