@@ -51,6 +51,14 @@ async def test_hass_client_reads_states_and_calls_a_service(api: ApiHub) -> None
         assert api.hub.states.is_state("lock.door_102", "locked")
         unsubscribe()
 
+        entities: asyncio.Queue[Any] = asyncio.Queue()
+        await client.subscribe_entities(entities.put_nowait, ["lock.door_101"])
+        initial = await asyncio.wait_for(entities.get(), TIMEOUT)
+        assert initial["a"]["lock.door_101"]["s"] == "unlocked"
+        await client.call_service("lock", "lock", target={"entity_id": "lock.door_101"})
+        change = await asyncio.wait_for(entities.get(), TIMEOUT)
+        assert change["c"]["lock.door_101"]["+"]["s"] == "locked"
+
 
 async def test_hass_client_bad_token(api: ApiHub) -> None:
     with pytest.raises(AuthenticationFailed):

@@ -376,3 +376,39 @@ async def test_slow_client_is_disconnected(api: ApiHub, session: aiohttp.ClientS
         message = await client.ws.receive(timeout=TIMEOUT)
         if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
             break
+
+
+async def test_subscribe_entities_compressed(api: ApiHub, session: aiohttp.ClientSession) -> None:
+    resident = await connect(session, api, "resident")
+    sub = await resident.send(type="subscribe_entities")
+    assert (await resident.receive())["success"] is True
+    first = await resident.receive()
+    assert first["id"] == sub and first["type"] == "event"
+    assert sorted(first["event"]["a"]) == ["camera.camera_101", "lock.door_101"]
+    door = first["event"]["a"]["lock.door_101"]
+    assert door["s"] == "locked" and door["a"]["friendly_name"] == "Door 101"
+    assert isinstance(door["lc"], float) and "lu" not in door
+    # the neighbour's door changes: nothing; their own: only what changed
+    await api.hub.entities.get("lock.door_102").unlock(context=Context())  # type: ignore[union-attr]
+    await api.hub.entities.get("lock.door_101").unlock(context=Context())  # type: ignore[union-attr]
+    change = (await resident.receive())["event"]
+    assert list(change) == ["c"] and list(change["c"]) == ["lock.door_101"]
+    plus = change["c"]["lock.door_101"]["+"]
+    assert set(plus) == {"s", "c"} and plus["s"] == "unlocked"  # same clock time: no "lc"
+    # an attribute changes and one goes away
+    api.hub.states.set("lock.door_101", "unlocked", {"friendly_name": "Front door"})
+    change = (await resident.receive())["event"]["c"]["lock.door_101"]
+    assert change["+"]["a"] == {"friendly_name": "Front door"}
+    assert change["-"] == {"a": ["changed_by", "place_id"]}
+
+
+async def test_subscribe_entities_filtered(api: ApiHub, session: aiohttp.ClientSession) -> None:
+    guard = await connect(session, api, "guard")
+    await guard.send(type="subscribe_entities", entity_ids=["lock.gate_north"])
+    assert (await guard.receive())["success"] is True
+    assert list((await guard.receive())["event"]["a"]) == ["lock.gate_north"]
+    await api.hub.entities.get("lock.door_101").unlock(context=Context())  # type: ignore[union-attr]
+    await api.hub.entities.get("lock.gate_north").unlock(context=Context())  # type: ignore[union-attr]
+    assert list((await guard.receive())["event"]["c"]) == ["lock.gate_north"]
+    await api.hub.entities.remove("lock.gate_north")
+    assert (await guard.receive())["event"] == {"r": ["lock.gate_north"]}

@@ -31,6 +31,7 @@ from shouwang.integrations.auth.policy import Access
 from . import describe, traces
 from .base import INVALID_FORMAT, NOT_FOUND, TEMPLATE_ERROR, ApiError
 from .calls import call_service
+from .compressed import compressed, diff
 from .rest import states_json
 
 if TYPE_CHECKING:
@@ -119,6 +120,48 @@ def subscribe_events(connection: Connection, msg_id: int, msg: dict[str, Any]) -
         unsubscribe = api.router.subscribe(event_type, connection.scope, forward)
     connection.subscriptions[msg_id] = unsubscribe
     connection.send_result(msg_id)
+
+
+def subscribe_entities(connection: Connection, msg_id: int, msg: dict[str, Any]) -> None:
+    """Home Assistant's compressed state stream: every readable state first (``"a"``), then
+    changes (``"c"``), additions (``"a"``) and removals (``"r"``)."""
+    hub = connection.hub
+    scope = connection.scope
+    wanted = set(msg["entity_ids"]) if "entity_ids" in msg else None
+    states = (
+        hub.states.all()
+        if wanted is None
+        else [
+            state
+            for entity_id in sorted(wanted)
+            if (state := hub.states.get(entity_id)) is not None
+        ]
+    )
+    readable = {
+        state.entity_id: compressed(state)
+        for state in states
+        if connection.reads_all or scope.can_read_entity(state.entity_id)
+    }
+
+    def forward(event: Event) -> None:
+        entity_id = event.data["entity_id"]
+        if wanted is not None and entity_id not in wanted:
+            return
+        old, new = event.data["old_state"], event.data["new_state"]
+        if new is None:
+            connection.send_event(msg_id, {"r": [entity_id]})
+        elif old is None:
+            connection.send_event(msg_id, {"a": {entity_id: compressed(new)}})
+        else:
+            connection.send_event(msg_id, {"c": {entity_id: diff(old, new)}})
+
+    if connection.reads_all:
+        unsubscribe = hub.bus.listen(STATE_CHANGED, forward, name=f"subscribe_entities {msg_id}")
+    else:
+        unsubscribe = connection.api.router.subscribe(STATE_CHANGED, scope, forward)
+    connection.subscriptions[msg_id] = unsubscribe
+    connection.send_result(msg_id)
+    connection.send_event(msg_id, {"a": readable})
 
 
 def unsubscribe_events(connection: Connection, msg_id: int, msg: dict[str, Any]) -> None:
@@ -287,6 +330,9 @@ COMMAND_TABLE: Final[dict[str, Command]] = {
     "get_states": Command(Access.USER, _schema(), get_states),
     "subscribe_events": Command(
         Access.USER, _schema({vol.Optional("event_type"): str}), subscribe_events
+    ),
+    "subscribe_entities": Command(
+        Access.USER, _schema({vol.Optional("entity_ids"): [str]}), subscribe_entities
     ),
     "unsubscribe_events": Command(
         Access.USER, _schema({vol.Required("subscription"): int}), unsubscribe_events
