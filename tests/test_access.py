@@ -439,3 +439,20 @@ async def test_invalid_config_fails_only_access(tmp_path: Path, clock: ManualClo
     assert "registry" in hub.integrations.loaded
     assert any("access.doors.0.id" in str(e) for e in hub.loaded_config.errors)
     await hub.stop()
+
+
+async def test_pins_at_a_locked_reader_are_not_even_checked(
+    hub: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shouwang.integrations.access import runtime as runtime_module
+
+    for _ in range(6):
+        await present(hub, "b01_u1", "pin", "R001#0000")
+    checked: list[str] = []
+    real = runtime_module.check_pin
+    monkeypatch.setattr(
+        runtime_module, "check_pin", lambda cred, pin: checked.append(pin) or real(cred, pin)
+    )
+    response = await present(hub, "b01_u1", "pin", "R001#1234")
+    assert response["reason"] == "reader_locked"
+    assert checked == []

@@ -244,6 +244,20 @@ class Decider:
         if self.registry.people is not self._indexed:
             self.reindex()
 
+    def reader_locked(self, door_id: str, reader_id: str | None) -> bool:
+        """Whether the reader an attempt would use is locked out right now."""
+        door = self.config.doors.get(door_id)
+        if door is None:
+            return False
+        reader = self._reader(door, reader_id)
+        return self.throttle.locked_until(reader.reader_id, self._now()) is not None
+
+    def _reader(self, door: Door, reader_id: str | None) -> Reader:
+        reader = self.config.readers.get(reader_id or "")
+        return (
+            reader if reader is not None and reader.door_id == door.door_id else door.default_reader
+        )
+
     # -- PINs -------------------------------------------------------------------------------
     def pin_subject(self, value: str) -> tuple[str | None, PinCredential | None, str]:
         """``"<person id or card>#<pin>"`` -> (person id, their PIN credential, the PIN)."""
@@ -263,9 +277,7 @@ class Decider:
         kind = attempt.credential_type
         if door is None:
             return Decision(False, "unknown_door", attempt.door, kind, time=now)
-        reader = self.config.readers.get(attempt.reader or "") or door.default_reader
-        if reader.door_id != door.door_id:
-            reader = door.default_reader
+        reader = self._reader(door, attempt.reader)
         if self.throttle.locked_until(reader.reader_id, now) is not None:
             return self._result(door, reader, kind, now, "reader_locked")
         if kind == "qr":

@@ -45,6 +45,7 @@ READER_LOCKED: Final = "access_reader_locked"
 READER_UNLOCKED: Final = "access_reader_unlocked"
 PASSBACK_VIOLATION: Final = "anti_passback_violation"
 PERSON_SIGHTED: Final = "person_sighted"
+FACE_MEMORY: Final = 1000  # face sightings remembered for de-duplication before pruning
 
 
 class AccessControl:
@@ -106,8 +107,13 @@ class AccessControl:
     ) -> Decision:
         """Decide one attempt, fire its event and, when granted, release the door."""
         attempt = Attempt(door, credential_type, value, reader)
-        if credential_type == "pin" and door in self.config.doors:
-            # argon2 takes milliseconds on purpose: keep it off the event loop
+        if (
+            credential_type == "pin"
+            and door in self.config.doors
+            and not self.decider.reader_locked(door, reader)
+        ):
+            # argon2 takes milliseconds on purpose: keep it off the event loop (and skip it at
+            # a locked reader, so guessing there costs the hub nothing)
             person_id, credential, pin = self.decider.pin_subject(value)
             match = await self.hub.loop.run_in_executor(None, check_pin, credential, pin)
             attempt = Attempt(door, credential_type, value, reader, (person_id, match))
@@ -251,6 +257,9 @@ class AccessControl:
             self.hub.create_task(
                 self.present(door.door_id, "face", face, context=event.context), "face attempt"
             )
+        if len(self._last_face) > FACE_MEMORY:
+            horizon = now - max(d.open_window.total_seconds() for d in self.config.doors.values())
+            self._last_face = {k: t for k, t in self._last_face.items() if t >= horizon}
 
     # -- visitor passes ---------------------------------------------------------------------
     def _pass_verifier(self) -> PassVerifier | None:
