@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shouwang.core.clock import ManualClock
 from shouwang.core.events import Context
 from shouwang.core.hub import Hub
 from shouwang.core.platforms import IntercomEntity
@@ -128,3 +129,29 @@ async def test_console_answers_by_call_id_and_declines(hub: Hub) -> None:
     await svc(hub, "decline", {}, "intercom.guard_room")
     assert manager.recent[-1].end_reason == "declined"
     assert hub.states.is_state("intercom.gate", "idle")
+
+
+async def test_a_station_in_several_calls(hub: Hub, clock: ManualClock) -> None:
+    manager = await setup(hub)
+    first = (await svc_response(hub, {"target": "guard_room", "reason": "a"}))["calls"][0]
+    await clock.advance(10)
+    second = (await svc_response(hub, {"target": "guard_room", "reason": "b"}))["calls"][0]
+    guard = hub.states.get("intercom.guard_room")
+    assert guard is not None and guard.attributes["call_id"] == first["call_id"]  # oldest
+    await svc(hub, "answer", {"call_id": second["call_id"]}, "intercom.guard_room")
+    guard = hub.states.get("intercom.guard_room")
+    assert guard is not None and guard.state == "in_call"
+    assert guard.attributes["call_id"] == second["call_id"]
+    assert [c.call_id for c in manager.calls_at("intercom.guard_room", "ringing")] == [
+        first["call_id"]
+    ]
+    await clock.advance(20)  # the first was never answered: missed
+    assert [c.call_id for c in manager.calls_at("intercom.guard_room")] == [second["call_id"]]
+    await svc(hub, "hangup", {}, "intercom.guard_room")
+    assert manager.calls_at("intercom.guard_room") == []
+    assert hub.states.is_state("intercom.guard_room", "idle")
+    assert [(c.reason, c.phase) for c in manager.recent] == [("a", "missed"), ("b", "ended")]
+
+
+async def svc_response(hub: Hub, data: dict[str, Any]) -> Any:
+    return await hub.services.call("intercom", "call", data, return_response=True)

@@ -130,7 +130,7 @@ class HikvisionLink:
             _LOGGER.error("Intercom %s: call status %s: %s", self.entity_id, status, err)
 
     def _my_call(self) -> Call | None:
-        for call in self._manager.calls.values():
+        for call in self._manager.calls_at(self.entity_id):
             if call.caller == self.entity_id:
                 return call
         return None

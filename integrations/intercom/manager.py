@@ -74,6 +74,10 @@ class CallManager:
         self.stations: dict[str, IntercomStation] = {}
         self.links: dict[str, StationLink] = {}
         self.calls: dict[str, Call] = {}  # active calls by id
+        # per station, its active calls by phase (in order): the guard room may have thousands
+        # ringing in a storm, and every state write asks for the station's current call
+        self._ringing: dict[str, dict[str, Call]] = {}
+        self._answered: dict[str, dict[str, Call]] = {}
         self.recent: list[Call] = []  # ended calls, newest last
         self._timers: dict[str, Any] = {}
         self._pending: set[asyncio.Task[Any]] = set()
@@ -92,15 +96,37 @@ class CallManager:
         return found
 
     def current_call(self, entity_id: str) -> Call | None:
-        """The call a station shows: its answered call, else the oldest one ringing."""
-        ringing = None
-        for call in self.calls.values():
-            if not call.involves(entity_id):
-                continue
-            if call.phase == PHASE_ANSWERED:
-                return call
-            ringing = ringing or call
-        return ringing
+        """The call a station shows: its latest answered call, else the oldest one ringing."""
+        answered = self._answered.get(entity_id)
+        if answered:
+            return next(reversed(answered.values()))
+        ringing = self._ringing.get(entity_id)
+        return next(iter(ringing.values())) if ringing else None
+
+    def calls_at(self, entity_id: str, *phases: str) -> list[Call]:
+        """The station's active calls (answered first), of ``phases`` if given."""
+        found: list[Call] = []
+        if not phases or PHASE_ANSWERED in phases:
+            found.extend(self._answered.get(entity_id, {}).values())
+        if not phases or PHASE_RINGING in phases:
+            found.extend(self._ringing.get(entity_id, {}).values())
+        return found
+
+    def _track(self, call: Call, before: Iterable[str | None]) -> None:
+        """Re-file ``call`` under the stations in it now (it was under ``before``)."""
+        now = set(call.participants()) if call.active else set()
+        for entity_id in set(before) - now:
+            if entity_id is not None:
+                self._ringing.get(entity_id, {}).pop(call.call_id, None)
+                self._answered.get(entity_id, {}).pop(call.call_id, None)
+        into, out = (
+            (self._answered, self._ringing)
+            if call.phase == PHASE_ANSWERED
+            else (self._ringing, self._answered)
+        )
+        for entity_id in now:
+            out.get(entity_id, {}).pop(call.call_id, None)
+            into.setdefault(entity_id, {})[call.call_id] = call
 
     def _refresh(self, entity_ids: Iterable[str | None], context: Context | None) -> None:
         for entity_id in set(entity_ids):
@@ -161,6 +187,7 @@ class CallManager:
             reason=reason,
         )
         self.calls[call.call_id] = call
+        self._track(call, ())
         self._timers[call.call_id] = track_point_in_time(
             self._hub, now + self.ring_timeout, lambda _now: self._ring_expired(call.call_id)
         )
@@ -197,9 +224,8 @@ class CallManager:
             return call
         if entity_id is None:
             raise ServiceValidationError("give a station (entity_id) or a call_id")
-        for call in self.calls.values():
-            if call.involves(entity_id) and (not phases or call.phase in phases):
-                return call
+        for call in self.calls_at(entity_id, *phases):
+            return call
         wanted = " or ".join(phases) if phases else "active"
         raise ServiceValidationError(f"{entity_id} has no {wanted} call")
 
@@ -223,12 +249,14 @@ class CallManager:
                 )
             answering = call.stations[0]
         self._cancel_timer(call.call_id)
+        before = call.participants()
         others = [s for s in call.stations if s != answering]
         if answering in self.stations:
             self.stations[answering].missed_calls = 0
         call.phase = PHASE_ANSWERED
         call.answered_by = answering
         call.answered_at = self._hub.clock.now()
+        self._track(call, before)
         self._timers[call.call_id] = track_point_in_time(
             self._hub,
             call.answered_at + self.call_timeout,
@@ -256,8 +284,10 @@ class CallManager:
             declined = list(call.stations)
         else:
             declined = [entity_id]
+        before = call.participants()
         call.stations = [s for s in call.stations if s not in declined]
         call.declined_by.extend(declined)
+        self._track(call, before)
         if not call.stations:
             await self._end(call, PHASE_ENDED, END_DECLINED, context, origin=origin)
         else:
@@ -308,6 +338,7 @@ class CallManager:
         call.end_reason = end_reason
         call.ended_at = self._hub.clock.now()
         self.calls.pop(call.call_id, None)
+        self._track(call, in_call)
         self.recent.append(call)
         del self.recent[:-RECENT_KEPT]
         self._refresh([*in_call, *call.declined_by], context)
@@ -359,7 +390,9 @@ class CallManager:
                     f"{call.caller or 'the hub'})"
                 )
         door_id = door_station.config.entity_id
-        calling = [c.household for c in self.calls.values() if c.caller == door_id and c.household]
+        calling = [
+            c.household for c in self.calls_at(door_id) if c.caller == door_id and c.household
+        ]
         denial = unlock_denial(actor, door_station.config, calling)
         event = {
             "station": door_id,
