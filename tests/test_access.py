@@ -456,3 +456,19 @@ async def test_pins_at_a_locked_reader_are_not_even_checked(
     response = await present(hub, "b01_u1", "pin", "R001#1234")
     assert response["reason"] == "reader_locked"
     assert checked == []
+
+
+async def test_anti_passback_resets_daily(tmp_path: Path, clock: ManualClock) -> None:
+    config = BASE_ACCESS.replace(
+        "mode: hard}", 'mode: hard, reset_at: "04:00"}'
+    )  # 04:00 Shanghai = 20:00 UTC
+    hub = await start_access_hub(tmp_path, clock, config)
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    await clock.advance(21 * 3600 + 59 * 60)  # 03:59 local the next day
+    assert (await present(hub, "gate_north", "card", "AA000001"))["reason"] == "anti_passback"
+    await clock.advance(60)
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    assert (await present(hub, "gate_north", "card", "AA000001"))["reason"] == "anti_passback"
+    await clock.advance(24 * 3600)  # and again the day after
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    await hub.stop()

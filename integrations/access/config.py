@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any, Final
 
 import voluptuous as vol
@@ -187,6 +187,8 @@ _BLOCK: Final = vol.Schema(
         vol.Optional("anti_passback", default=dict): {
             vol.Optional("areas", default=list): [identifier],
             vol.Optional("mode", default="hard"): vol.In(PASSBACK_MODES),
+            # a daily fresh start (local time), for people who left by a door without a reader
+            vol.Optional("reset_at"): time_of_day,
         },
     }
 )
@@ -330,6 +332,7 @@ class AccessConfig:
     lockout: timedelta = timedelta(minutes=10)
     passback_areas: frozenset[str] = frozenset()
     passback_mode: str = "hard"
+    passback_reset: time | None = None
 
 
 def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> AccessConfig:
@@ -410,4 +413,5 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
         lockout=block["throttle"]["lockout"],
         passback_areas=frozenset(block["anti_passback"]["areas"]),
         passback_mode=block["anti_passback"]["mode"],
+        passback_reset=block["anti_passback"].get("reset_at"),
     )

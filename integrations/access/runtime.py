@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from shouwang.core.events import Context, Event
+from shouwang.core.events import Context, Event, Unsubscribe
 from shouwang.core.services import ServiceError
 from shouwang.core.tracking import track_point_in_time
 
@@ -79,6 +79,9 @@ class AccessControl:
         self._unlisten = (
             hub.bus.listen(PERSON_SIGHTED, self._person_sighted) if self._face_doors else None
         )
+        self._reset_timer: Unsubscribe | None = None
+        if config.passback_reset is not None:
+            self._schedule_reset(config.passback_reset)
 
     async def start(self) -> None:
         """Add the door status entities and the turnstiles' passage counters to the hub."""
@@ -94,6 +97,23 @@ class AccessControl:
             turnstile.stop()
         if self._unlisten is not None:
             self._unlisten()
+        if self._reset_timer is not None:
+            self._reset_timer()
+
+    def _schedule_reset(self, at: time) -> None:
+        """Forget every anti-passback position daily at ``at`` (the hub's local time)."""
+        tz = self.hub.config.tzinfo
+        local = self.hub.clock.now().astimezone(tz)
+        when = datetime.combine(local.date(), at, tz)
+        if when <= local:
+            when = datetime.combine(local.date() + timedelta(days=1), at, tz)
+
+        def reset(_now: Any) -> None:
+            self.decider.passback.reset()
+            _LOGGER.info("Anti-passback positions reset (daily at %s)", at)
+            self._schedule_reset(at)
+
+        self._reset_timer = track_point_in_time(self.hub, when, reset)
 
     # -- attempts ---------------------------------------------------------------------------
     async def present(
