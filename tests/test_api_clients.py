@@ -37,6 +37,9 @@ async def test_hass_client_reads_states_and_calls_a_service(api: ApiHub) -> None
         config = await client.get_config()
         assert config["time_zone"] == "Asia/Shanghai"
         assert "lock" in await client.get_services()
+        registry = await client.get_entity_registry()
+        assert [entry["entity_id"] for entry in registry] == ["camera.camera_101", "lock.door_101"]
+        assert [area["area_id"] for area in await client.get_area_registry()] == ["h101"]
 
         changes: asyncio.Queue[Any] = asyncio.Queue()
         unsubscribe = await client.subscribe_events(changes.put_nowait, "state_changed")

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 
 from shouwang.core.clock import ManualClock
+from shouwang.core.entity import DeviceInfo
 from shouwang.core.events import Context
 from shouwang.core.hub import Hub
 from shouwang.core.places import Place
@@ -28,7 +29,13 @@ class Door(LockEntity):
     """A simulated door lock: does what it is told at once."""
 
     def __init__(self, name: str, place_id: str | None) -> None:
-        super().__init__(name, place_id=place_id)
+        super().__init__(
+            name,
+            place_id=place_id,
+            device_info=DeviceInfo(
+                frozenset({("tests", name)}), name=name, manufacturer="Shouwang tests"
+            ),
+        )
         self.lock_state = "locked"
 
     async def lock(self, *, code: str | None = None, context: Context | None = None) -> None:

@@ -412,3 +412,22 @@ async def test_subscribe_entities_filtered(api: ApiHub, session: aiohttp.ClientS
     assert list((await guard.receive())["event"]["c"]) == ["lock.gate_north"]
     await api.hub.entities.remove("lock.gate_north")
     assert (await guard.receive())["event"] == {"r": ["lock.gate_north"]}
+
+
+async def test_registry_lists_scoped(api: ApiHub, session: aiohttp.ClientSession) -> None:
+    resident = await connect(session, api, "resident")
+    areas = (await resident.command("config/area_registry/list"))["result"]
+    assert [area["area_id"] for area in areas] == ["h101"]
+    entities = (await resident.command("config/entity_registry/list"))["result"]
+    assert [e["entity_id"] for e in entities] == ["camera.camera_101", "lock.door_101"]
+    door = entities[1]
+    assert door["area_id"] == "h101" and door["platform"] == "tests" and door["device_id"]
+    devices = (await resident.command("config/device_registry/list"))["result"]
+    assert [(d["id"], d["name"]) for d in devices] == [(door["device_id"], "Door 101")]
+    assert devices[0]["identifiers"] == [["tests", "Door 101"]]
+
+    guard = await connect(session, api, "guard")
+    areas = (await guard.command("config/area_registry/list"))["result"]
+    assert {"h101", "h102", "gate_north", "b1u1"} <= {area["area_id"] for area in areas}
+    devices = (await guard.command("config/device_registry/list"))["result"]
+    assert {d["name"] for d in devices} == {"Door 101", "Door 102", "Gate north"}

@@ -28,7 +28,7 @@ from shouwang.core.tracking import track_time_interval
 from shouwang.core.triggers import attach_triggers, validate_triggers
 from shouwang.integrations.auth.policy import Access
 
-from . import describe, traces
+from . import describe, registries, traces
 from .base import INVALID_FORMAT, NOT_FOUND, TEMPLATE_ERROR, ApiError
 from .calls import call_service
 from .compressed import compressed, diff
@@ -371,6 +371,9 @@ COMMAND_TABLE: Final[dict[str, Command]] = {
         ),
         render_template,
     ),
+    "config/area_registry/list": Command(Access.USER, _schema(), registries.area_list),
+    "config/device_registry/list": Command(Access.USER, _schema(), registries.device_list),
+    "config/entity_registry/list": Command(Access.USER, _schema(), registries.entity_list),
     "trace/list": Command(
         Access.READ_ALL,
         _schema({vol.Required("domain"): _DOMAIN, vol.Optional("item_id"): str}),
