@@ -70,6 +70,10 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
         return False
     access = AccessControl(hub, build(config, TAG_ALIASES), registry)
     await access.start()
+    passes = _loaded(hub, "visitor_pass")
+    if passes is not None and hasattr(passes, "set_door_groups"):
+        # passes whose route names door groups learn them from us
+        passes.set_door_groups(access.groups_of)
     hub.on_stop(access.stop)
     _register_services(hub, access)
     register_trigger_platform("access", trigger)
@@ -78,6 +82,13 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
         len(access.config.doors), len(access.config.rules), len(access.config.pins),
     )  # fmt: skip
     return access
+
+
+def _loaded(hub: Hub, domain: str) -> Any:
+    try:
+        return hub.integrations.runtime(domain)
+    except KeyError:
+        return None
 
 
 def _door(access: AccessControl, door: str) -> str:

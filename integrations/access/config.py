@@ -325,6 +325,8 @@ class AccessConfig:
     doors: dict[str, Door] = field(default_factory=dict)
     readers: dict[str, Reader] = field(default_factory=dict)
     rules: tuple[Rule, ...] = ()
+    #: door id -> the door groups it is in (visitor passes may name door groups)
+    groups_of_door: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pins: dict[str, PinCredential] = field(default_factory=dict)
     blocked_people: frozenset[str] = frozenset()
     max_failures: int = 5
@@ -402,10 +404,15 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
         item["person"]: PinCredential(item["person"], item.get("pin"), item.get("duress_pin"))
         for item in block["credentials"]
     }
+    groups_of_door: dict[str, tuple[str, ...]] = {}
+    for name, members in groups.items():
+        for member in members:
+            groups_of_door[member] = (*groups_of_door.get(member, ()), name)
     return AccessConfig(
         doors=doors,
         readers=readers,
         rules=tuple(rules),
+        groups_of_door=groups_of_door,
         pins=pins,
         blocked_people=frozenset(block["blocked_people"]),
         max_failures=block["throttle"]["max_failures"],

@@ -365,7 +365,8 @@ class Decider:
         moment = datetime.fromtimestamp(now, UTC)
         check = verifier.validate(attempt.value, door.door_id, moment)
         if not check.ok:
-            reason = check.reason if "pass" in check.reason else f"pass_{check.reason}"
+            # the pass's own reason, named as a pass reason: expired -> expired_pass
+            reason = check.reason if check.reason.endswith("_pass") else f"{check.reason}_pass"
             decision = self._result(door, reader, "qr", now, reason)
             return replace(decision, **_visitor_fields(check))
         if check.pass_id is not None:

@@ -282,6 +282,10 @@ class AccessControl:
             self._last_face = {k: t for k, t in self._last_face.items() if t >= horizon}
 
     # -- visitor passes ---------------------------------------------------------------------
+    def groups_of(self, door_id: str) -> tuple[str, ...]:
+        """The door groups ``door_id`` belongs to."""
+        return self.config.groups_of_door.get(door_id, ())
+
     def _pass_verifier(self) -> PassVerifier | None:
         try:
             runtime = self.hub.integrations.runtime("visitor_pass")
