@@ -102,12 +102,18 @@ def rest_staff_session(api: ApiHub) -> dict[str, Any]:
     with Client(api.url + "/api", api.tokens["staff"]) as client:
         rendered = client.get_rendered_template("{{ states('lock.gate_north') }}")
         changed, response = client.trigger_service_with_response("tests", "echo", value=7)
-        return {"rendered": rendered, "changed": changed, "response": response}
+        valid = client.check_api_config()
+        return {"rendered": rendered, "changed": changed, "response": response, "valid": valid}
 
 
 async def test_homeassistant_api_rest_template_and_response(api: ApiHub) -> None:
     result = await asyncio.to_thread(rest_staff_session, api)
-    assert result == {"rendered": "locked", "changed": (), "response": {"echo": {"value": 7}}}
+    assert result == {
+        "rendered": "locked",
+        "changed": (),
+        "response": {"echo": {"value": 7}},
+        "valid": True,
+    }
 
 
 def rest_bad_token(api: ApiHub) -> None:

@@ -263,3 +263,17 @@ async def test_camera_proxy(api: ApiHub, client: aiohttp.ClientSession) -> None:
 async def test_no_history_without_recorder(api: ApiHub, client: aiohttp.ClientSession) -> None:
     status, _ = await request(client, api, "GET", "/api/history/period/2026-11-28T00:00:00Z")
     assert status == 404
+
+
+async def test_check_config(api: ApiHub, client: aiohttp.ClientSession) -> None:
+    status, result = await request(client, api, "POST", "/api/config/core/check_config", "staff")
+    assert (status, result) == (200, {"result": "valid", "errors": None, "warnings": None})
+    config = api.hub.config_dir
+    assert config is not None
+    text = (config / "configuration.yaml").read_text(encoding="utf-8")
+    (config / "configuration.yaml").write_text(text + "http:\n  server_port: nope\n")
+    status, result = await request(client, api, "POST", "/api/config/core/check_config", "staff")
+    assert status == 200 and isinstance(result, dict) and result["result"] == "invalid"
+    assert "configuration.yaml:" in result["errors"] and str(config) not in result["errors"]
+    status, _ = await request(client, api, "POST", "/api/config/core/check_config", "guard")
+    assert status == 403

@@ -13,12 +13,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, Final
 
 import orjson
 from aiohttp import web
 
+from shouwang.core.config import load_config_dir
 from shouwang.core.events import Context
+from shouwang.core.loader import check_integration_config
 from shouwang.core.platforms.camera import CameraEntity
 from shouwang.core.services import ServiceError
 from shouwang.core.states import InvalidEntityId, InvalidStateError, normalize_entity_id
@@ -107,6 +110,28 @@ def states_json(api: Api, user: User, scope: Scope) -> bytes:
         if scope.can_read_entity(entity_id) and (data := states.state_json(entity_id)) is not None
     ]
     return b"[" + b",".join(parts) + b"]"
+
+
+def _check_config_dir(config_dir: Path) -> list[str]:
+    """Every error ``shouwang check-config`` would print (blocking: reads the files)."""
+    loaded = load_config_dir(config_dir)
+    errors = [*loaded.errors, *check_integration_config(loaded)]
+    prefix = f"{config_dir}/"
+    return [str(error).replace(prefix, "") for error in errors]
+
+
+async def check_config(api: Api, request: web.Request) -> web.StreamResponse:
+    """Validate the configuration directory as it is on disk now (Home Assistant's shape)."""
+    if api.hub.config_dir is None:
+        raise ApiError("not_found", "This hub has no configuration directory.")
+    errors = await api.hub.loop.run_in_executor(None, _check_config_dir, api.hub.config_dir)
+    return json_response(
+        {
+            "result": "invalid" if errors else "valid",
+            "errors": "\n".join(errors) if errors else None,
+            "warnings": None,
+        }
+    )
 
 
 async def get_states(api: Api, request: web.Request) -> web.StreamResponse:
@@ -245,6 +270,7 @@ def routes(api: Api) -> list[Route]:
         route("GET", "/api/", api_status, Access.USER),
         route("GET", "/api/config", get_config, Access.USER),
         route("GET", "/api/components", get_components, Access.USER),
+        route("POST", "/api/config/core/check_config", check_config, Access.CONFIG),
         route("GET", "/api/states", get_states, Access.USER),
         route("GET", "/api/states/{entity_id}", get_state, Access.USER),
         route("POST", "/api/states/{entity_id}", post_state, Access.CONFIG),
