@@ -431,3 +431,29 @@ async def test_registry_lists_scoped(api: ApiHub, session: aiohttp.ClientSession
     assert {"h101", "h102", "gate_north", "b1u1"} <= {area["area_id"] for area in areas}
     devices = (await guard.command("config/device_registry/list"))["result"]
     assert {d["name"] for d in devices} == {"Door 101", "Door 102", "Gate north"}
+
+
+async def test_client_vanishing_mid_stream(
+    api: ApiHub, session: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    from shouwang.integrations.api import ApiRuntime
+
+    runtime = api.hub.integrations.runtime("api")
+    assert isinstance(runtime, ApiRuntime)
+    client = await connect(session, api, "guard")
+    await client.command("subscribe_events", event_type="stream")
+    transport = client.ws._response.connection.transport  # type: ignore[union-attr]
+    assert transport is not None
+    transport.abort()  # the phone lost its network
+    for number in range(200):
+        api.hub.bus.fire("stream", {"n": number, "padding": "x" * 1000})
+        await asyncio.sleep(0)
+    for _ in range(500):  # real time: the server notices the dead socket
+        if not runtime.websocket.connections:
+            break
+        await asyncio.sleep(0.01)
+    assert not runtime.websocket.connections
+    assert api.hub.bus.listener_counts().get("stream", 0) == 0  # its subscription is gone
+    assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
+    other = await connect(session, api, "staff")
+    assert (await other.command("ping"))["type"] == "pong"

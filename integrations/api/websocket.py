@@ -119,16 +119,20 @@ class Connection:
     async def writer(self) -> None:
         ws = self.ws
         queue = self._queue
-        while not ws.closed:
-            await self._wake.wait()
-            self._wake.clear()
-            while queue and not ws.closed:
-                if self.coalesce and len(queue) > 1:
-                    batch = [queue.popleft() for _ in range(len(queue))]
-                    payload = b"[" + b",".join(batch) + b"]"
-                else:
-                    payload = queue.popleft()
-                await ws.send_frame(payload, WSMsgType.TEXT)
+        try:
+            while not ws.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while queue and not ws.closed:
+                    if self.coalesce and len(queue) > 1:
+                        batch = [queue.popleft() for _ in range(len(queue))]
+                        payload = b"[" + b",".join(batch) + b"]"
+                    else:
+                        payload = queue.popleft()
+                    await ws.send_frame(payload, WSMsgType.TEXT)
+        except ConnectionError:  # the client went away mid-write: the reader ends too
+            self._closing = True
+            queue.clear()
 
     @property
     def closing(self) -> bool:
