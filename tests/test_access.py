@@ -283,6 +283,22 @@ async def test_face_from_a_linked_camera_is_an_attempt(hub: Any, clock: ManualCl
     assert [e.data["reason"] for e in denied] == ["lease_expired", "anti_passback"]
 
 
+async def test_camera_sightings_never_lock_the_reader(hub: Any, clock: ManualClock) -> None:
+    denied = capture(hub, "access_denied")
+    locked = capture(hub, "access_reader_locked")
+    for index in range(10):
+        # strangers walking past: not attempts at all (Frigate reports them as strangers)
+        hub.bus.fire("person_sighted", {"camera": "gate_north", "face_name": f"unknown_{index}"})
+        # a known face refused again and again (lease ended): refusals, not failed attempts
+        hub.bus.fire("person_sighted", {"camera": "gate_north", "face_name": "r002"})
+        await settle(hub)
+        await hub.block_till_done()
+        await clock.advance(11)
+    assert [e.data["reason"] for e in denied] == ["lease_expired"] * 10
+    assert locked == []
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+
+
 async def test_remote_unlock_is_audited(hub: Any) -> None:
     granted = capture(hub, "access_granted")
     await hub.services.call(

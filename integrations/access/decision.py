@@ -54,6 +54,8 @@ class Attempt:
     reader: str | None = None
     #: for PINs, the result of the (slow) hash check when it was done beforehand, off the loop
     pin_match: tuple[str | None, PinMatch] | None = None
+    #: False for passive sightings (a camera saw a face): a refusal then is no failed attempt
+    counts_failures: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +273,20 @@ class Decider:
     # -- deciding ---------------------------------------------------------------------------
     def decide(self, attempt: Attempt) -> Decision:
         """Decide one attempt (and count it for throttling and anti-passback)."""
+        decision = self._decide(attempt)
+        if (
+            not decision.granted
+            and attempt.counts_failures
+            and decision.reason not in NOT_FAILURES
+            and decision.reader is not None
+        ):
+            count = self.throttle.failure(decision.reader, decision.time)
+            if count is not None and self._on_lockout is not None:
+                reader = self.config.readers[decision.reader]
+                self._on_lockout(reader, count, decision.time + self.throttle.lockout)
+        return decision
+
+    def _decide(self, attempt: Attempt) -> Decision:
         self._fresh()
         now = self._now()
         door = self.config.doors.get(attempt.door)
@@ -386,13 +402,8 @@ class Decider:
         household: str | None = None,
         duress: bool = False,
     ) -> Decision:
-        granted = reason == GRANTED
-        if not granted and reason not in NOT_FAILURES:
-            count = self.throttle.failure(reader.reader_id, now)
-            if count is not None and self._on_lockout is not None:
-                self._on_lockout(reader, count, now + self.throttle.lockout)
         return Decision(
-            granted,
+            reason == GRANTED,
             reason,
             door.door_id,
             kind,

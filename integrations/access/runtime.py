@@ -124,9 +124,10 @@ class AccessControl:
         *,
         reader: str | None = None,
         context: Context | None = None,
+        counts_failures: bool = True,
     ) -> Decision:
         """Decide one attempt, fire its event and, when granted, release the door."""
-        attempt = Attempt(door, credential_type, value, reader)
+        attempt = Attempt(door, credential_type, value, reader, None, counts_failures)
         if (
             credential_type == "pin"
             and door in self.config.doors
@@ -136,7 +137,9 @@ class AccessControl:
             # a locked reader, so guessing there costs the hub nothing)
             person_id, credential, pin = self.decider.pin_subject(value)
             match = await self.hub.loop.run_in_executor(None, check_pin, credential, pin)
-            attempt = Attempt(door, credential_type, value, reader, (person_id, match))
+            attempt = Attempt(
+                door, credential_type, value, reader, (person_id, match), counts_failures
+            )
         decision = self.decider.decide(attempt)
         await self.apply(decision, context)
         return decision
@@ -265,7 +268,13 @@ class AccessControl:
             str(data.get("frigate_camera"))
         )
         face = data.get("face_name") or data.get("name")
-        if not doors or not isinstance(face, str) or not face:
+        # unrecognised faces are the camera integration's business (stranger_detected): a
+        # passer-by is not an access attempt
+        if (
+            not doors
+            or not isinstance(face, str)
+            or self.decider.registry.person_by_face(face) is None
+        ):
             return
         now = self.hub.clock.time()
         for door in doors:
@@ -275,7 +284,10 @@ class AccessControl:
                 continue
             self._last_face[key] = now
             self.hub.create_task(
-                self.present(door.door_id, "face", face, context=event.context), "face attempt"
+                self.present(
+                    door.door_id, "face", face, context=event.context, counts_failures=False
+                ),
+                "face attempt",
             )
         if len(self._last_face) > FACE_MEMORY:
             horizon = now - max(d.open_window.total_seconds() for d in self.config.doors.values())
