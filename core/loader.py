@@ -208,6 +208,15 @@ def resolve_order(
         for after in available[domain].manifest.after_dependencies:
             if after in wanted_set:
                 deps.add(after)
+    # The default integrations (automations) use what the others register: trigger platforms
+    # (``stranger``, ``mqtt`` …) and services. They come last, unless that would make a cycle.
+    for domain in DEFAULT_INTEGRATIONS:
+        if domain in needed:
+            needed[domain] |= {
+                other
+                for other in needed
+                if other != domain and domain not in _reaching(other, needed)
+            }
     # A domain whose dependency failed to resolve fails too, transitively.
     changed = True
     while changed:
@@ -236,6 +245,18 @@ def resolve_order(
         for domain in level:
             del remaining[domain]
     return levels, errors
+
+
+def _reaching(start: str, graph: Mapping[str, set[str]]) -> set[str]:
+    """Every domain ``start`` depends on, directly or not."""
+    seen: set[str] = set()
+    stack = list(graph.get(start, ()))
+    while stack:
+        domain = stack.pop()
+        if domain not in seen:
+            seen.add(domain)
+            stack.extend(graph.get(domain, ()))
+    return seen
 
 
 def _cycle_members(graph: Mapping[str, set[str]]) -> set[str]:
@@ -390,6 +411,7 @@ def check_integration_config(
     for domain, reason in order_errors.items():
         errors.append(config.error(domain if domain in config.blocks else None, reason))
     defaults = [domain for domain in DEFAULT_INTEGRATIONS if domain in available]
+    deep_checks = []
     for domain, block in {**dict.fromkeys(defaults), **config.blocks}.items():
         integration = available.get(domain)
         if integration is None:
@@ -403,6 +425,9 @@ def check_integration_config(
         errors.extend(block_errors)
         deep_check = getattr(integration.module(), "check_config", None)
         if not block_errors and deep_check is not None:
-            # integrations whose blocks hold more than settings (automations) check those too
-            errors.extend(deep_check(config.config_dir, validated))
+            deep_checks.append((deep_check, validated))
+    # after every configured integration is imported (and has registered its trigger
+    # platforms), the integrations whose blocks hold more than settings (automations) check them
+    for deep_check, validated in deep_checks:
+        errors.extend(deep_check(config.config_dir, validated))
     return errors

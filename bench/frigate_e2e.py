@@ -1,0 +1,276 @@
+"""End-to-end latency of the headline scenario through a real broker (target: p99 under 20 ms
+at 1,000 Frigate messages per second on 2 cores).
+
+Frigate simulator (this process, paho) -> Mosquitto (own instance, like the tests start) ->
+the hub (a separate ``shouwang run`` process: mqtt, frigate, intercom, the
+``stranger_at_night`` blueprint) -> ``intercom.call`` -> the guard station's ring command on the
+broker -> a raw paho subscriber (this process).
+
+Every tracked person plays ``new``, two ``update``s, a ``face`` result with no match and
+``end``: five Frigate messages, one stranger sighting, one guard call. Latency is measured from
+just before the ``end`` message is published (the message that settles the stranger) to the
+ring command's arrival, matched by the Frigate event id in the snapshot URL. The load is spread
+over 50 cameras; the Frigate and trigger cooldowns are 0 so that every stranger must ring.
+
+    .venv/bin/python bench/frigate_e2e.py                     # 200 and 1000 msg/s, 20 s each
+    .venv/bin/python bench/frigate_e2e.py --rates 200,1000 --seconds 20 --sustain 1000,1500
+
+``--sustain`` runs each rate for 60 s and reports whether every guard call arrived (the highest
+rate held without loss). Prints a markdown table and one JSON line per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.services import Mosquitto  # noqa: E402
+from tests.simulators.frigate import FrigateSimulator  # noqa: E402
+
+CAMERAS = [f"cam{n:02d}" for n in range(50)]
+MESSAGES_PER_TRACK = 5
+
+
+def write_config(config_dir: Path, broker: Mosquitto, frigate_url: str) -> None:
+    cameras = "\n".join(f"    {name}: {{place: P-{name.upper()}}}" for name in CAMERAS)
+    (config_dir / "configuration.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            shouwang:
+              time_zone: Asia/Shanghai
+            mqtt: {{broker: {broker.host}, port: {broker.port}, discovery: false}}
+            frigate:
+              url: {frigate_url}
+              stranger_cooldown: 0
+              cameras:
+            """
+        )
+        + cameras
+        + textwrap.dedent(
+            """
+            intercom:
+              stations:
+                guard_room: {name: 保安室, kind: guard, protocol: mqtt, topic: bench/guard}
+            """
+        ),
+        encoding="utf-8",
+    )
+    (config_dir / "automations").mkdir()
+    (config_dir / "automations" / "bench.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            - id: stranger_any_time
+              use_blueprint:
+                path: shouwang/stranger_at_night.yaml
+                input:
+                  cameras: {json.dumps([f"camera.{name}" for name in CAMERAS])}
+                  after: "00:00:00"
+                  before: "23:59:59"
+                  guard_station: intercom.guard_room
+                  min_score: 0
+                  cooldown: 0
+            """
+        ),
+        encoding="utf-8",
+    )
+
+
+class GuardListener:
+    """The raw subscriber on the guard station's ring topic."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.arrived: dict[str, float] = {}
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-guard")
+        self._ready = threading.Event()
+        self.client.on_subscribe = lambda *_a: self._ready.set()
+        self.client.on_message = self._message
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        self.client.subscribe("bench/guard/ring", qos=1)
+        if not self._ready.wait(10):
+            raise RuntimeError("guard listener could not subscribe")
+
+    def _message(self, _client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        now = time.perf_counter()
+        url = json.loads(message.payload).get("snapshot_url") or ""
+        event_id = url.rsplit("/events/", 1)[-1].split("/", 1)[0]
+        with self.lock:
+            self.arrived.setdefault(event_id, now)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def play(sim: FrigateSimulator, rate: float, seconds: float) -> dict[str, float]:
+    """Publish ``rate`` Frigate messages per second for ``seconds``; returns the send time of
+    each track's ``end`` by event id."""
+    sent: dict[str, float] = {}
+    tracks = int(rate * seconds / MESSAGES_PER_TRACK)
+    interval = MESSAGES_PER_TRACK / rate
+    start = time.perf_counter()
+    for n in range(tracks):
+        # each track's five messages are spread over its own slot
+        slot = start + n * interval
+        track = sim.track(CAMERAS[n % len(CAMERAS)], score=0.85)
+        steps = (
+            track.new,
+            track.update,
+            track.update,
+            lambda track=track: track.face(None, 0.5),
+            None,
+        )
+        for step, action in enumerate(steps):
+            due = slot + step * interval / MESSAGES_PER_TRACK
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            if action is None:
+                sent[track.id] = time.perf_counter()
+                track.end()
+            else:
+                action()
+    return sent
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure(
+    sim: FrigateSimulator, guard: GuardListener, rate: float, seconds: float
+) -> dict[str, Any]:
+    with guard.lock:
+        guard.arrived.clear()
+    started = time.perf_counter()
+    sent = play(sim, rate, seconds)
+    elapsed = time.perf_counter() - started
+    deadline = time.perf_counter() + 10
+    while time.perf_counter() < deadline:
+        with guard.lock:
+            if all(event_id in guard.arrived for event_id in sent):
+                break
+        time.sleep(0.05)
+    with guard.lock:
+        latencies = [
+            (guard.arrived[event_id] - at) * 1000
+            for event_id, at in sent.items()
+            if event_id in guard.arrived
+        ]
+    lost = len(sent) - len(latencies)
+    return {
+        "rate_msgs_per_s": rate,
+        "achieved_msgs_per_s": round(len(sent) * MESSAGES_PER_TRACK / elapsed, 1),
+        "seconds": seconds,
+        "strangers": len(sent),
+        "guard_calls": len(latencies),
+        "lost": lost,
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
+        "p90_ms": round(percentile(latencies, 90), 2) if latencies else None,
+        "p99_ms": round(percentile(latencies, 99), 2) if latencies else None,
+        "max_ms": round(max(latencies), 2) if latencies else None,
+    }
+
+
+def wait_for_hub(sim: FrigateSimulator, guard: GuardListener, timeout: float = 60) -> None:
+    """Warm up: strangers until one rings (the hub is up and subscribed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        track = sim.track(CAMERAS[0]).new()
+        track.face(None, 0.5)
+        track.end()
+        time.sleep(0.5)
+        with guard.lock:
+            if track.id in guard.arrived:
+                return
+    raise RuntimeError("the hub never rang the guard; see the hub log")
+
+
+async def start_sim(broker: Mosquitto) -> FrigateSimulator:
+    sim = FrigateSimulator(CAMERAS, broker=(broker.host, broker.port), now=time.time, qos=0)
+    await sim.start()
+    return sim
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rates", default="200,1000", help="msg/s, comma-separated")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--sustain", default="", help="rates to hold for 60 s each")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="shouwang-frigate-bench-"))
+    broker = Mosquitto(work / "mosquitto")
+    broker.start()
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    sim = asyncio.run_coroutine_threadsafe(start_sim(broker), loop).result()
+    config_dir = work / "config"
+    config_dir.mkdir()
+    write_config(config_dir, broker, sim.url)
+    log = (work / "hub.log").open("wb")
+    hub = subprocess.Popen(
+        [str(Path(sys.executable).with_name("shouwang")), "run", "-c", str(config_dir)],
+        stdout=log,
+        stderr=log,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    guard = GuardListener(broker)
+    results: list[dict[str, Any]] = []
+    try:
+        wait_for_hub(sim, guard)
+        runs = [(float(rate), args.seconds, "latency") for rate in args.rates.split(",") if rate]
+        runs += [(float(rate), 60.0, "sustain") for rate in args.sustain.split(",") if rate]
+        for rate, seconds, kind in runs:
+            result = {"kind": kind, **measure(sim, guard, rate, seconds)}
+            results.append(result)
+            print(json.dumps(result), flush=True)
+            time.sleep(2)
+    finally:
+        guard.stop()
+        hub.terminate()
+        try:
+            hub.wait(20)
+        except subprocess.TimeoutExpired:
+            hub.kill()
+        asyncio.run_coroutine_threadsafe(sim.stop(), loop).result(10)
+        broker.stop()
+        log.close()
+    print()
+    columns = ["run", "target msg/s", "achieved msg/s", "strangers", "guard calls", "lost"]
+    columns += ["p50 ms", "p99 ms", "max ms"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['kind']} {r['seconds']:g} s | {r['rate_msgs_per_s']:g} | "
+            f"{r['achieved_msgs_per_s']:g} | {r['strangers']} | {r['guard_calls']} | {r['lost']} "
+            f"| {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |"
+        )
+    print(f"\nhub log: {work / 'hub.log'}")
+    if not any(r["lost"] for r in results):
+        shutil.rmtree(work / "mosquitto", ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
