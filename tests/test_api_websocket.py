@@ -457,3 +457,16 @@ async def test_client_vanishing_mid_stream(
     assert not [r for r in caplog.records if r.levelname == "ERROR"], caplog.text
     other = await connect(session, api, "staff")
     assert (await other.command("ping"))["type"] == "pong"
+
+
+async def test_fire_event(api: ApiHub, session: aiohttp.ClientSession) -> None:
+    seen: list[Any] = []
+    api.hub.bus.listen("drill_started", seen.append)
+    admin = await connect(session, api, "admin")
+    reply = await admin.command("fire_event", event_type="drill_started", event_data={"zone": "n"})
+    assert reply["success"] is True
+    assert reply["result"]["context"]["user_id"] == api.users["admin"].id
+    assert [(dict(e.data), e.origin) for e in seen] == [({"zone": "n"}, "remote")]
+    staff = await connect(session, api, "staff")
+    reply = await staff.command("fire_event", event_type="drill_started")
+    assert reply["error"]["code"] == "unauthorized" and len(seen) == 1

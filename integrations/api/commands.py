@@ -219,6 +219,12 @@ async def call_service_command(connection: Connection, msg_id: int, msg: dict[st
     )
 
 
+def fire_event(connection: Connection, msg_id: int, msg: dict[str, Any]) -> None:
+    context = Context(user_id=connection.user.id)
+    connection.hub.bus.fire(msg["event_type"], msg.get("event_data"), context, origin="remote")
+    connection.send_result(msg_id, {"context": context.as_dict()})
+
+
 # -- configuration -----------------------------------------------------------------------------
 _VALIDATORS: Final = {
     "trigger": validate_triggers,
@@ -349,6 +355,11 @@ COMMAND_TABLE: Final[dict[str, Command]] = {
             }
         ),
         call_service_command,
+    ),
+    "fire_event": Command(
+        Access.ADMIN,
+        _schema({vol.Required("event_type"): str, vol.Optional("event_data"): dict}),
+        fire_event,
     ),
     "subscribe_trigger": Command(
         Access.CONFIG,
