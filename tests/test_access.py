@@ -488,3 +488,38 @@ async def test_anti_passback_resets_daily(tmp_path: Path, clock: ManualClock) ->
     await clock.advance(24 * 3600)  # and again the day after
     assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
     await hub.stop()
+
+
+def test_check_config_reports_access_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from shouwang.core.cli import main
+
+    text = "registry:\naccess:\n  doors:\n    - id: gate\n  rules:\n    - everyone: true\n      doors: [moon]\n"
+    (tmp_path / "configuration.yaml").write_text(text, encoding="utf-8")
+    assert main(["check-config", "-c", str(tmp_path)]) != 0
+    out = capsys.readouterr()
+    assert (
+        "configuration.yaml:7: [access] access.rules.0.doors.0: unknown door or door group 'moon'"
+        in (out.out + out.err)
+    )
+
+
+def test_pin_hash_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from argon2 import PasswordHasher
+
+    from shouwang.integrations.access import pins
+
+    answers = iter(["2468", "2468"])
+    monkeypatch.setattr(pins.getpass, "getpass", lambda prompt: next(answers))
+    assert pins.main() == 0
+    printed = capsys.readouterr().out.strip()
+    assert PasswordHasher().verify(printed, "2468")
+    answers = iter(["2468", "2469"])
+    assert pins.main() == 1
+    assert "differ" in capsys.readouterr().err
+    answers = iter(["12", "12"])
+    assert pins.main() == 1
+    assert "4 to 12 digits" in capsys.readouterr().err
