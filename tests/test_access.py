@@ -523,3 +523,14 @@ def test_pin_hash_command(
     answers = iter(["12", "12"])
     assert pins.main() == 1
     assert "4 to 12 digits" in capsys.readouterr().err
+
+
+async def test_a_missing_lock_is_logged_and_the_grant_still_reported(
+    hub: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    await hub.entities.remove("lock.gym")
+    granted = capture(hub, "access_granted")
+    assert (await present(hub, "gym", "card", "AA000005"))["granted"]  # a guard
+    assert [e.data["door"] for e in granted] == ["gym"]
+    assert "Door gym: lock.unlock failed" in caplog.text
+    assert "AA000005" not in caplog.text

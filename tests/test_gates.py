@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from shouwang.core.clock import ManualClock
+from shouwang.core.events import Context
+from shouwang.core.platforms import GateEntity
 from shouwang.core.services import ServiceValidationError
 
-from .access_helpers import start_access_hub
+from .access_helpers import BASE_ACCESS, start_access_hub
 from .automation_helpers import capture, settle
 
 PASSAGE_IN = "binary_sensor.gate_north_passage_in"
@@ -123,3 +125,47 @@ async def test_passage_at_a_door_without_turnstile_is_refused(hub: Any) -> None:
         await hub.services.call(
             "access", "passage", {"door": "gate_north", "count": 0}, blocking=True
         )
+
+
+class Turnstile(GateEntity):
+    """A turnstile's controller: opens and closes when told."""
+
+    def __init__(self) -> None:
+        super().__init__("Turnstile South")
+        self.gate_state = "closed"
+        self.commands: list[str] = []
+
+    async def open(self, *, context: Context | None = None) -> None:
+        self.commands.append("open")
+        self.gate_state = "open"
+        self.write_state(context)
+
+    async def close(self, *, context: Context | None = None) -> None:
+        self.commands.append("close")
+        self.gate_state = "closed"
+        self.write_state(context)
+
+
+async def test_a_gate_entity_as_the_door_actuator(tmp_path: Path, clock: ManualClock) -> None:
+    door = """
+    - id: turnstile_south
+      lock: gate.turnstile_south
+      turnstile: {}
+  door_groups:"""
+    config = BASE_ACCESS.replace("\n  door_groups:", door, 1).replace(
+        "perimeter: [gate_north]", "perimeter: [gate_north, turnstile_south]"
+    )
+    hub = await start_access_hub(tmp_path, clock, config)
+    turnstile = Turnstile()
+    await hub.entities.add([turnstile], integration="test")
+    await hub.services.call(
+        "access", "present_credential",
+        {"door": "turnstile_south", "type": "card", "value": "AA000001"}, blocking=True,
+    )  # fmt: skip
+    assert turnstile.commands == ["open"]
+    assert hub.states.get("gate.turnstile_south").state == "open"
+    await clock.advance(5)
+    await settle(hub)
+    assert turnstile.commands == ["open", "close"]
+    assert hub.states.get("sensor.turnstile_south_passages_in").state == "0"
+    await hub.stop()
