@@ -3,7 +3,8 @@
 A row is written when a call starts and rewritten when it is answered and when it ends, so a
 hub that stops mid-call still has the call. Its own ``MetaData`` (table ``intercom_calls``);
 every database touch runs in an executor, one at a time and in order (an ``asyncio.Lock``
-is first-come first-served), so a call's start and end rows never race.
+is first-come first-served), so a call's start and end rows never race; rows queued while a
+write runs go together in the next transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -165,6 +167,8 @@ class CallLog:
         self.storage = storage
         self._loop = loop
         self._lock = asyncio.Lock()
+        self._queued: dict[str, dict[str, Any]] = {}
+        self._writer: asyncio.Task[None] | None = None
 
     async def _run(self, work: Callable[[], _T]) -> _T:
         async with self._lock:
@@ -187,16 +191,32 @@ class CallLog:
 
         return await self._run(work)
 
-    async def save(self, call: Call) -> None:
-        """Insert or update the row of ``call``."""
-        values = _row_values(call)
+    def save(self, call: Call) -> None:
+        """Queue the row of ``call`` (as it is now) for writing. Rows are written in batches,
+        one transaction per batch, the latest state of each call winning: a storm of guard
+        calls costs one write per batch, not one per call."""
+        self._queued[call.call_id] = {"call_id": call.call_id, **_row_values(call)}
+        if self._writer is None or self._writer.done():
+            self._writer = self._loop.create_task(self._write_queued())
 
-        def write() -> None:
-            with self.storage.transaction() as conn:
-                conn.execute(delete(calls_table).where(calls_table.c.call_id == call.call_id))
-                conn.execute(insert(calls_table).values(call_id=call.call_id, **values))
+    async def _write_queued(self) -> None:
+        while self._queued:
+            batch, self._queued = self._queued, {}
+            try:
+                await self._run(partial(self._write_batch, list(batch.values())))
+            except Exception:
+                _LOGGER.exception("Intercom call log: cannot write %d call(s)", len(batch))
 
-        await self._run(write)
+    def _write_batch(self, rows: list[dict[str, Any]]) -> None:
+        ids = [row["call_id"] for row in rows]
+        with self.storage.transaction() as conn:
+            conn.execute(delete(calls_table).where(calls_table.c.call_id.in_(ids)))
+            conn.execute(insert(calls_table), rows)
+
+    async def flush(self) -> None:
+        """Wait until every queued row is written."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
     async def recent(
         self,

@@ -495,9 +495,11 @@ class CallManager:
         return found[:limit]
 
     async def drain(self) -> None:
-        """Wait for the log writes and link commands started so far."""
+        """Wait for the call-ending work, link commands and log writes started so far."""
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
+        if self.log is not None:
+            await self.log.flush()
 
     async def stop(self) -> None:
         for cancel in self._timers.values():
@@ -513,14 +515,7 @@ class CallManager:
 
     def _save(self, call: Call) -> None:
         if self.log is not None:
-            self._spawn(self._save_now(call))
-
-    async def _save_now(self, call: Call) -> None:
-        assert self.log is not None
-        try:
-            await self.log.save(call)
-        except Exception:
-            _LOGGER.exception("Intercom call log: cannot write call %s", call.call_id)
+            self.log.save(call)
 
     def _spawn(self, coro: Any) -> None:
         task = self._hub.create_task(coro, "intercom")

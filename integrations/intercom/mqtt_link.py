@@ -37,9 +37,6 @@ _LOGGER = logging.getLogger(__name__)
 
 DEFAULT_PREFIX: Final = "shouwang/intercom"
 QOS: Final = 1
-#: how long a command waits for the broker's acknowledgement before the hub moves on; the
-#: MQTT client keeps the message and delivers it after a reconnect (QoS 1), so nothing is lost
-ACK_WAIT: Final = 5.0
 
 _TEXT = vol.All(str, vol.Length(min=1, max=200))
 _CALL_ID = vol.Any(None, _TEXT)
@@ -83,6 +80,7 @@ class MqttLink:
         self._config = config
         self.base = base_topic(config)
         self._unsubscribe: list[Callable[[], None]] = []
+        self._sending: set[asyncio.Task[None]] = set()
 
     @property
     def _client(self) -> MqttClient:
@@ -102,24 +100,29 @@ class MqttLink:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
+        if self._sending:  # commands the broker has not acknowledged yet: a moment to finish
+            await asyncio.wait(set(self._sending), timeout=2)
 
     # -- hub -> station ------------------------------------------------------------------
     async def _send(self, command: str, payload: dict[str, Any]) -> None:
+        """Hand the command to the MQTT client (QoS 1, not retained) and return: the client
+        delivers it, waiting through reconnects, so the call's state in the hub never waits
+        for the broker; a refusal is logged when the broker answers."""
         topic = f"{self.base}/{command}"
         payload = {**payload, "time": self._hub.clock.now().isoformat()}
         data = json.dumps(payload, ensure_ascii=False)
         try:
-            publish = asyncio.ensure_future(self._client.publish(topic, data, QOS, False))
-        except Exception as err:  # the client refused at once (stopped, bad topic)
-            raise LinkError(f"{topic}: {err}") from err
-        try:
-            await asyncio.wait_for(asyncio.shield(publish), ACK_WAIT)
-        except TimeoutError:
-            _LOGGER.warning(
-                "Intercom %s: broker has not acknowledged yet; delivered after reconnect", topic
-            )
-        except Exception as err:
-            raise LinkError(f"{topic}: {err}") from err
+            client = self._client
+        except KeyError as err:
+            raise LinkError(f"{topic}: the mqtt integration is not running") from err
+        task = self._hub.loop.create_task(client.publish(topic, data, QOS, False))
+        self._sending.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            _LOGGER.error("Intercom %s: cannot send a command: %s", self._config.entity_id, error)
 
     async def ring(self, call: Call) -> None:
         await self._send(
