@@ -87,7 +87,7 @@ async def run(rate: int, seconds: float, broker: Mosquitto) -> dict[str, Any]:
             sent[key] = time.perf_counter()
             await hub.services.call("intercom", "call", {"target": "guard_room", "message": key})
         deadline = time.perf_counter() + 10
-        while len(desk.arrived) < total and time.perf_counter() < deadline:
+        while len(desk.arrived) < total and time.perf_counter() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         manager = hub.integrations.runtime("intercom")
         await manager.drain()
