@@ -331,3 +331,25 @@ async def test_registry_not_set_up(tmp_path: Path, clock: ManualClock) -> None:
         assert status == 404 and error == {"message": "The registry is not set up on this hub."}
     finally:
         await api.hub.stop(timeout=1)
+
+
+async def test_backups_are_bounded(
+    api: ApiHub, client: aiohttp.ClientSession, tmp_path: Path, clock: ManualClock
+) -> None:
+    from shouwang.integrations.api.editor import MAX_BACKUPS
+
+    for number in range(MAX_BACKUPS + 5):
+        if number % 2:
+            await clock.advance(1)  # some saves share a second
+        content = MAIN.replace("Gate forced", f"Gate forced v{number}")
+        status, _ = await call(
+            client, api, "PUT", "/api/shouwang/automations/file",
+            params={"path": "main.yaml"}, json={"content": content, "reload": False},
+        )  # fmt: skip
+        assert status == 200
+    backups = sorted((tmp_path / ".storage" / "automation_backups").iterdir())
+    assert len(backups) == MAX_BACKUPS
+    kept = {path.read_text(encoding="utf-8") for path in backups}
+    # the newest backup holds the version before the last save; the oldest ones are gone
+    assert MAIN.replace("Gate forced", f"Gate forced v{MAX_BACKUPS + 3}") in kept
+    assert MAIN not in kept

@@ -1,6 +1,7 @@
 """The automation editor's endpoints (``/api/shouwang/automations…``): list and read the files
 under ``<config>/automations/``, validate a draft with the automation integration's own
-validator (every error with its line), save with a backup of the previous version, reload.
+validator (every error with its line), save with a backup of the previous version (the newest
+20 kept per file), reload.
 
 Paths are relative to the automations folder, ``.yaml`` files only, and must stay inside it
 (``..``, absolute paths and symlinks leading out are refused). A draft with errors is never
@@ -10,6 +11,7 @@ written; a saved file is reloaded, and a reload with errors keeps the running au
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +34,19 @@ from .rest import ApiHandler, handler, read_json
 
 BACKUP_DIR: Final = ".storage/automation_backups"
 MAX_FILE: Final = 1024 * 1024
+MAX_BACKUPS: Final = 20
+
+
+def _backups(folder: Path, base: str) -> list[tuple[str, int, Path]]:
+    """The backups of one file as (time stamp, counter, path), oldest first. A second save in
+    the same second is ``<base>.<stamp>-2.yaml`` and so on."""
+    pattern = re.compile(rf"^{re.escape(base)}\.(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.yaml$")
+    found = []
+    for path in folder.glob("*.yaml"):
+        match = pattern.match(path.name)
+        if match:
+            found.append((match.group(1), int(match.group(2) or 1), path))
+    return sorted(found)
 
 
 def _runtime(api: Api) -> AutomationRuntime:
@@ -188,13 +203,14 @@ def _backup_and_write(config_dir: Path, path: Path, content: str, stamp: str) ->
         folder.mkdir(parents=True, exist_ok=True)
         base = str(path.relative_to(config_dir / AUTOMATIONS_DIR)).replace("/", "__")
         base = base.removesuffix(".yaml")
-        backup = folder / f"{base}.{stamp}.yaml"
-        counter = 1
-        while backup.exists():
-            counter += 1
-            backup = folder / f"{base}.{stamp}-{counter}.yaml"
+        # several saves in one second: -2, -3 … after the highest taken (never reused)
+        taken = [count for when, count, _ in _backups(folder, base) if when == stamp]
+        suffix = f"-{max(taken) + 1}" if taken else ""
+        backup = folder / f"{base}.{stamp}{suffix}.yaml"
         backup.write_bytes(path.read_bytes())
         backup_name = str(backup.relative_to(config_dir))
+        for _when, _count, stale in _backups(folder, base)[:-MAX_BACKUPS]:
+            stale.unlink()
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(content, encoding="utf-8")
