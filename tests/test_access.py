@@ -180,6 +180,19 @@ async def test_duress_pin_grants_like_the_normal_pin_and_fires_a_silent_event(
     assert unlocks[0] == unlocks[1]
 
 
+async def test_duress_pin_refused_like_the_normal_one_still_alarms(hub: Any) -> None:
+    denied = capture(hub, "access_denied")
+    duress = capture(hub, "duress")
+    normal = await present(hub, "gym", "pin", "R001#1234")  # 06:00: the gym opens at 07:00
+    under_duress = await present(hub, "gym", "pin", "R001#9999")
+    assert (
+        normal == under_duress == {"granted": False, "reason": "outside_schedule", "person": "R001"}
+    )
+    assert denied[0].data == denied[1].data
+    (alarm,) = duress
+    assert (alarm.data["door"], alarm.data["result"]) == ("gym", "denied")
+
+
 def test_pin_hashes_are_argon2_and_checked_both_ways() -> None:
     from shouwang.integrations.access.config import PinCredential
 

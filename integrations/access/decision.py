@@ -331,7 +331,8 @@ class Decider:
         if refusal is None:
             self.passback.record(person.person_id, door.area, reader.direction)
             return self._result(door, reader, kind, now, GRANTED, person=person, duress=duress)
-        return self._result(door, reader, kind, now, refusal, person=person)
+        # a duress PIN is refused exactly like the normal one would be, and still raises the alarm
+        return self._result(door, reader, kind, now, refusal, person=person, duress=duress)
 
     def _pin_person(self, attempt: Attempt) -> tuple[Person | None, bool]:
         if attempt.pin_match is not None:

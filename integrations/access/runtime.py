@@ -149,15 +149,13 @@ class AccessControl:
         context = context.child() if context is not None else Context()
         data = self.event_data(decision, context)
         self._fire(ACCESS_GRANTED if decision.granted else ACCESS_DENIED, data, context)
+        if decision.duress:
+            # its own context: nothing links the silent alarm to the door's events; raised
+            # whether or not the door opens (the person is under threat either way)
+            keys = ("door", "door_name", "place", "person", "household", "result", "time")
+            self._fire(DURESS, {key: data[key] for key in keys}, Context())
         if not decision.granted:
             return
-        if decision.duress:
-            # its own context: nothing links the silent alarm to the door's events
-            duress = {
-                key: data[key]
-                for key in ("door", "door_name", "place", "person", "household", "time")
-            }
-            self._fire(DURESS, duress, Context())
         if decision.passback_violation:
             self._fire(PASSBACK_VIOLATION, data, context)
         door = self.config.doors[decision.door]
