@@ -17,6 +17,7 @@ from __future__ import annotations
 import getpass
 import sys
 from enum import Enum
+from functools import cache
 from typing import Final
 
 from argon2 import PasswordHasher
@@ -27,7 +28,12 @@ from .config import PinCredential
 # OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): a keypad answer must come within a
 # fraction of a second on a small hub, and a PIN's few digits are not made safe by any cost
 _HASHER: Final = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
-_DUMMY: Final = _HASHER.hash("not-a-pin")
+
+
+@cache
+def _dummy() -> str:
+    """A hash to check against when a person has no PIN, made on first use (not at import)."""
+    return _HASHER.hash("not-a-pin")
 
 
 class PinMatch(Enum):
@@ -45,7 +51,7 @@ def hash_pin(pin: str) -> str:
 
 def _verify(pin_hash: str | None, pin: str) -> bool:
     try:
-        return _HASHER.verify(pin_hash or _DUMMY, pin) and pin_hash is not None
+        return _HASHER.verify(pin_hash or _dummy(), pin) and pin_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
