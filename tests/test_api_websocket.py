@@ -470,3 +470,17 @@ async def test_fire_event(api: ApiHub, session: aiohttp.ClientSession) -> None:
     staff = await connect(session, api, "staff")
     reply = await staff.command("fire_event", event_type="drill_started")
     assert reply["error"]["code"] == "unauthorized" and len(seen) == 1
+
+
+async def test_auth_times_out(
+    api: ApiHub, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from shouwang.integrations.api import websocket
+
+    monkeypatch.setattr(websocket, "AUTH_TIMEOUT", 0.05)  # real time: a silent client
+    async with session.ws_connect(api.ws_url) as ws:
+        await ws.receive(timeout=TIMEOUT)
+        reply = orjson.loads((await ws.receive(timeout=TIMEOUT)).data)
+        assert reply == {"type": "auth_invalid", "message": "Authentication timed out."}
+        closing = await ws.receive(timeout=TIMEOUT)
+        assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)

@@ -244,9 +244,11 @@ class WebSocketApi:
             await ws.close()
             return ws
         connection = Connection(self.api, ws, self.commands, authenticated)
+        # listed before auth_ok goes out, so a revocation from now on reaches it
         self.connections.add(connection)
         writer = self.api.hub.loop.create_task(connection.writer())
         try:
+            await ws.send_frame(dumps({"type": "auth_ok", "ha_version": VERSION}), WSMsgType.TEXT)
             async for message in ws:
                 if message.type is WSMsgType.TEXT:
                     connection.handle(message.data)
@@ -291,7 +293,6 @@ class WebSocketApi:
         if user is None:
             await self._invalid(ws, "Invalid access token or password")
             return None
-        await ws.send_frame(dumps({"type": "auth_ok", "ha_version": VERSION}), WSMsgType.TEXT)
         return user, auth.scope_for(user), auth.token_id_of(token)
 
     async def _invalid(self, ws: web.WebSocketResponse, text: str) -> None:
