@@ -217,6 +217,7 @@ def main() -> int:
     parser.add_argument("--rates", default="200,1000", help="msg/s, comma-separated")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--sustain", default="", help="rates to hold for 60 s each")
+    parser.add_argument("--profile", type=Path, help="run the hub under cProfile, stats here")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="shouwang-frigate-bench-"))
     broker = Mosquitto(work / "mosquitto")
@@ -228,8 +229,11 @@ def main() -> int:
     config_dir.mkdir()
     write_config(config_dir, broker, sim.url)
     log = (work / "hub.log").open("wb")
+    command = [str(Path(sys.executable).with_name("shouwang")), "run", "-c", str(config_dir)]
+    if args.profile:
+        command = [sys.executable, "-m", "cProfile", "-o", str(args.profile), *command]
     hub = subprocess.Popen(
-        [str(Path(sys.executable).with_name("shouwang")), "run", "-c", str(config_dir)],
+        command,
         stdout=log,
         stderr=log,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},

@@ -162,7 +162,9 @@ class EventMessage:
     """A ``frigate/events`` message: the object before and after the change."""
 
     type: str  # new | update | end
-    before: TrackedObject | None
+    #: the object as it was, unparsed: the hub acts on ``after`` (parsing both sides of every
+    #: message would double the cost of the busiest topic)
+    before: Mapping[str, Any] | None
     after: TrackedObject
 
 
@@ -171,9 +173,10 @@ def parse_event(payload: bytes) -> EventMessage:
     kind = _field(data, "type", "")
     if kind not in EVENT_TYPES:
         raise PayloadError(f"type: expected new, update or end, got {kind!r}")
-    before_raw = data.get("before")
-    before = parse_object(before_raw, "before.") if before_raw else None
-    return EventMessage(kind, before, parse_object(_field(data, "after", ""), "after."))
+    before = data.get("before")
+    if before is not None and not isinstance(before, Mapping):
+        raise PayloadError(f"before: expected an object or null, got {before!r}")
+    return EventMessage(kind, before or None, parse_object(_field(data, "after", ""), "after."))
 
 
 @dataclass(frozen=True, slots=True)
