@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
@@ -59,21 +61,21 @@ class Community:
         return found
 
 
-StartFn = Callable[[datetime], Awaitable[Community]]
+StartFn = Callable[..., Awaitable[Community]]
 
 
 @pytest.fixture
 async def community(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[StartFn]:
     running: list[Community] = []
 
-    async def start(when: datetime) -> Community:
+    async def start(when: datetime, broker: Mosquitto = mosquitto, peer_id: str = "") -> Community:
         clock = ManualClock(when)
         n = next(_ids)
         prefix = f"frigate_night{n}"
         base = f"test/night{n}"
         sim = FrigateSimulator(
             ["north_gate", "south_gate"],
-            broker=(mosquitto.host, mosquitto.port),
+            broker=(broker.host, broker.port),
             topic_prefix=prefix,
             now=clock.time,
         )
@@ -84,7 +86,7 @@ async def community(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Start
                 f"""\
                 shouwang:
                   time_zone: Asia/Shanghai
-                mqtt: {{broker: {mosquitto.host}, port: {mosquitto.port}, discovery: false}}
+                mqtt: {{broker: {broker.host}, port: {broker.port}, discovery: false}}
                 registry: {{}}
                 frigate:
                   url: {sim.url}
@@ -104,7 +106,7 @@ async def community(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Start
         )
         (tmp_path / "automations").mkdir(exist_ok=True)
         shutil.copy(REPO / "automations" / "stranger_at_night.yaml", tmp_path / "automations")
-        peer = Peer(mosquitto)
+        peer = Peer(broker, client_id=peer_id)
         peer.subscribe(f"{base}/#", qos=1)
         hub = Hub(tmp_path, clock=clock)
         await hub.start()
@@ -185,3 +187,51 @@ async def test_stranger_by_day_rings_nobody(community: StartFn) -> None:
     night_id = stranger(c.sim)
     (ring,) = await c.rings(1)
     assert night_id in ring["snapshot_url"]
+
+
+class GuardPanel:
+    """The guard room's panel: a persistent MQTT session (clean_session off), so a ring sent
+    while it was away from a restarting broker reaches it when it is back."""
+
+    def __init__(self, broker: Mosquitto, topic: str) -> None:
+        self.rings: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"guard-panel-{broker.port}", clean_session=False
+        )
+        self.client.on_connect = lambda client, *_a: client.subscribe(topic, qos=1)
+        self.client.on_message = lambda _c, _u, message: self.rings.put(json.loads(message.payload))
+        self.client.reconnect_delay_set(0.1, 0.5)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def next_ring(self, timeout: float = 30) -> dict[str, Any]:
+        return self.rings.get(timeout=timeout)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+async def test_guard_call_during_a_broker_restart_is_not_lost(
+    own_mosquitto: Mosquitto, community: StartFn
+) -> None:
+    c = await community(NIGHT, broker=own_mosquitto)
+    panel = GuardPanel(own_mosquitto, c.ring_topic)
+    try:
+        first = stranger(c.sim)
+        assert first in (await asyncio.to_thread(panel.next_ring))["snapshot_url"]
+        frigate = c.hub.integrations.runtime("frigate")
+        track = c.sim.track("south_gate", score=0.9).new()
+        track.face(None, 0.5)
+        await wait_for(lambda: frigate.tracker.live_tracks == 1)
+        own_mosquitto.stop()
+        # the face stays unknown: the stranger is decided, and the guard called, while the
+        # broker is down; the QoS 1 ring waits in the hub's MQTT client
+        await c.clock.advance(11)
+        await wait_for(lambda: frigate.tracker.stats.stranger_detected == 2)
+        own_mosquitto.start()
+        ring = await asyncio.to_thread(panel.next_ring)
+        assert track.id in ring["snapshot_url"]
+        assert ring["reason"] == "stranger"
+    finally:
+        panel.close()
