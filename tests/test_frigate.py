@@ -382,3 +382,32 @@ def test_automations_are_set_up_after_the_integrations_they_use() -> None:
     assert levels.index(["automation"]) > max(
         i for i, level in enumerate(levels) if "frigate" in level
     )
+
+
+async def test_create_event_service(start: StartFn) -> None:
+    from shouwang.core.services import ServiceError, ServiceValidationError
+
+    rig = await start()
+    response = await rig.hub.services.call(
+        "frigate",
+        "create_event",
+        {"camera": "camera.north_gate", "label": "stranger", "sub_label": "night", "duration": 60},
+        return_response=True,
+    )
+    event_id = response["event_id"]
+    assert rig.sim.events[event_id]["label"] == "stranger"
+    assert rig.sim.events[event_id]["sub_label"] == "night"
+    assert response["snapshot_url"] == f"{rig.sim.url}/api/events/{event_id}/snapshot.jpg"
+    with pytest.raises(ServiceValidationError, match=r"camera\.back_door is not a Frigate camera"):
+        await rig.hub.services.call(
+            "frigate", "create_event", {"camera": "camera.back_door"}, blocking=True
+        )
+    with pytest.raises(ServiceValidationError, match="duration"):
+        await rig.hub.services.call(
+            "frigate", "create_event", {"camera": "camera.north_gate", "duration": 0}, blocking=True
+        )
+    await rig.sim.stop()  # Frigate gone: the error says which endpoint failed
+    with pytest.raises(ServiceError, match="POST /api/events/north_gate/manual/create"):
+        await rig.hub.services.call(
+            "frigate", "create_event", {"camera": "camera.north_gate"}, blocking=True
+        )

@@ -25,6 +25,7 @@ from .bridge import FrigateBridge, occupancy_sensors
 from .config import CONFIG_SCHEMA, FrigateConfig
 from .entities import FrigateAvailable, FrigateCamera
 from .identity import Identities
+from .services import register as register_services
 from .sightings import SightingTracker
 from .triggers import PLATFORMS
 
@@ -91,6 +92,7 @@ async def setup(hub: Hub, block: dict[str, Any]) -> Frigate | bool:
     )
     await bridge.start()
     hub.on_stop(bridge.stop)
+    register_services(hub, client, config.cameras)
     frigate = Frigate(config, client, tracker, bridge, cameras)
     hub.create_task(_check_version(frigate), "frigate version check")
     return frigate
