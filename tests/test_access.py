@@ -547,3 +547,51 @@ async def test_a_missing_lock_is_logged_and_the_grant_still_reported(
     assert [e.data["door"] for e in granted] == ["gym"]
     assert "Door gym: lock.unlock failed" in caplog.text
     assert "AA000005" not in caplog.text
+
+
+async def test_reload_switches_rules_and_keeps_state(
+    hub: Any, tmp_path: Path, clock: ManualClock
+) -> None:
+    # state to carry over: a locked reader, a position inside, a passage count
+    for _ in range(6):
+        await present(hub, "b01_u1", "card", "BAD")
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    await hub.services.call("access", "passage", {"door": "gate_north"}, blocking=True)
+    path = tmp_path / "configuration.yaml"
+    text = path.read_text(encoding="utf-8")
+    new_door = "    - id: bike_shed\n      lock: lock.gym\n  door_groups:"
+    text = text.replace("\n  door_groups:", "\n" + new_door, 1).replace(
+        "doors: [perimeter, b01_u1, gym]", "doors: [perimeter, b01_u1, gym, bike_shed]"
+    )
+    path.write_text(text, encoding="utf-8")
+    await hub.services.call("access", "reload", blocking=True)
+    assert (await present(hub, "bike_shed", "card", "AA000005"))["granted"]  # the new door
+    assert (await present(hub, "b01_u1", "card", "AA000001"))["reason"] == "reader_locked"
+    assert (await present(hub, "gate_north", "card", "AA000001"))["reason"] == "anti_passback"
+    assert hub.states.get("sensor.gate_north_passages_in").state == "1"
+    assert hub.states.get("sensor.door_bike_shed") is not None
+    assert hub.states.get("sensor.door_b01_u1").attributes["locked_readers"] == ["b01_u1"]
+    # the door monitors follow the new configuration (and the old ones are gone)
+    forced = capture(hub, "door_forced")
+    await clock.advance(11)  # past the grant's open window
+    hub.states.set("binary_sensor.gate_north_door", "on")
+    await settle(hub)
+    assert len(forced) == 1
+
+
+async def test_reload_with_errors_keeps_the_running_configuration(hub: Any, tmp_path: Path) -> None:
+    path = tmp_path / "configuration.yaml"
+    text = path.read_text(encoding="utf-8").replace("doors: [perimeter]", "doors: [moon]")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(
+        ServiceValidationError,
+        match=r"configuration\.yaml:\d+: \[access\] access\.rules\.0\.doors\.0: unknown door or door group 'moon'",
+    ):
+        await hub.services.call("access", "reload", blocking=True)
+    note = hub.states.get("persistent_notification.access_reload_failed")
+    assert note is not None and "moon" in note.attributes["message"]
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    path.write_text("shouwang: [", encoding="utf-8")  # broken YAML
+    with pytest.raises(ServiceValidationError, match="not reloaded"):
+        await hub.services.call("access", "reload", blocking=True)
+    assert (await present(hub, "gate_north", "card", "AA000003"))["granted"]

@@ -11,7 +11,8 @@ Services: ``access.present_credential`` (door, type, value[, reader]) — how re
 and simulators report an attempt, answering granted/reason when asked; ``access.unlock``
 (door[, note]) — a remote unlock by staff, audited as an event with the user;
 ``access.passage`` (door[, direction, count]) — people through a turnstile;
-``access.reset_anti_passback`` ([person]) — a guard's correction.
+``access.reset_anti_passback`` ([person]) — a guard's correction; ``access.reload`` — re-read
+the ``access:`` block (kept as it was if the new one has any error).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import voluptuous as vol
 
+from shouwang.core import notifications
+from shouwang.core.config import ConfigError, load_config_dir, validate_block
 from shouwang.core.services import ServiceCall, ServiceValidationError, SupportsResponse
 from shouwang.core.triggers import register_trigger_platform
 from shouwang.integrations.registry import Registry
@@ -123,6 +126,14 @@ def _register_services(hub: Hub, access: AccessControl) -> None:
     def reset(call: ServiceCall) -> None:
         access.decider.passback.reset(call.data.get("person"))
 
+    async def reload(call: ServiceCall) -> None:
+        errors = await reload_config(hub, access)
+        if errors:
+            raise ServiceValidationError(
+                "access control not reloaded (the running configuration was kept): "
+                + "; ".join(map(str, errors))
+            )
+
     services = hub.services
     services.register(
         DOMAIN, "present_credential", present, PRESENT_SCHEMA,
@@ -132,3 +143,34 @@ def _register_services(hub: Hub, access: AccessControl) -> None:
     services.register(DOMAIN, "unlock", unlock, UNLOCK_SCHEMA, description="Remote unlock")
     services.register(DOMAIN, "passage", passage, PASSAGE_SCHEMA, description="Turnstile passage")
     services.register(DOMAIN, "reset_anti_passback", reset, RESET_SCHEMA)
+    services.register(DOMAIN, "reload", reload, description="Re-read the access: block")
+
+
+async def reload_config(hub: Hub, access: AccessControl) -> list[ConfigError]:
+    """Re-read ``access:`` from configuration.yaml and switch to it, unless it has any error:
+    then the running configuration stays and the errors (with file:line) are returned and shown
+    as a notification."""
+    if hub.config_dir is None:
+        return [ConfigError("the hub has no config directory", domain=DOMAIN)]
+    loaded = await hub.loop.run_in_executor(None, load_config_dir, hub.config_dir)
+    errors = list(loaded.errors)
+    if not errors:
+        validated, errors = validate_block(loaded, DOMAIN, CONFIG_SCHEMA, loaded.blocks.get(DOMAIN))
+    if errors:
+        for error in errors:
+            _LOGGER.error("Access control not reloaded: %s", error)
+        notifications.create(
+            hub,
+            "access_reload_failed",
+            "Access control not reloaded",
+            "The running configuration was kept.\n" + "\n".join(map(str, errors)),
+        )
+        return errors
+    notifications.dismiss(hub, "access_reload_failed")
+    await access.reload(build(validated, TAG_ALIASES))
+    _LOGGER.info(
+        "Access control reloaded: %d doors, %d rules",
+        len(access.config.doors),
+        len(access.config.rules),
+    )
+    return []

@@ -121,6 +121,10 @@ class Throttle:
             return None
         return until
 
+    def adopt(self, previous: Throttle) -> None:
+        self._failures = previous._failures
+        self._locked = previous._locked
+
     def failure(self, reader: str, now: float) -> int | None:
         """Count a failure; returns the number of failures if this one locks the reader."""
         times = self._failures.setdefault(reader, deque())
@@ -150,6 +154,9 @@ class AntiPassback:
     def record(self, person: str, area: str | None, direction: str) -> None:
         if area is not None and area in self.areas:
             self._last[(person, area)] = direction
+
+    def adopt(self, previous: AntiPassback) -> None:
+        self._last = {key: v for key, v in previous._last.items() if key[1] in self.areas}
 
     def reset(self, person: str | None = None) -> None:
         """Forget where people are (everyone, or one person: a guard's manual correction)."""
@@ -195,6 +202,11 @@ class Decider:
         self._rules: dict[str, _PersonRules] = {}
         self._vehicle_rules: dict[str, _PersonRules] = {}
         self.reindex()
+
+    def adopt(self, previous: Decider) -> None:
+        """Carry over failures, lockouts and anti-passback positions (after a reload)."""
+        self.throttle.adopt(previous.throttle)
+        self.passback.adopt(previous.passback)
 
     # -- indexing ---------------------------------------------------------------------------
     def reindex(self) -> None:

@@ -28,7 +28,7 @@ from shouwang.core.tracking import track_point_in_time
 from .config import AccessConfig, Door, Reader
 from .decision import Attempt, Decider, Decision, PassVerifier
 from .doors import DoorMonitor
-from .gates import Turnstile
+from .gates import PassageCounter, Turnstile
 from .pins import check_pin
 from .status import DoorStatus
 
@@ -53,19 +53,26 @@ class AccessControl:
 
     def __init__(self, hub: Hub, config: AccessConfig, registry: Registry) -> None:
         self.hub = hub
+        self.registry = registry
+        self._last_face: dict[tuple[str, str], float] = {}
+        self._configure(config, None)
+
+    def _configure(self, config: AccessConfig, previous: Decider | None) -> None:
+        hub = self.hub
         self.config = config
         self.decider = Decider(
             config,
-            registry,
+            self.registry,
             now=hub.clock.time,
             tz=hub.config.tzinfo,
             passes=self._pass_verifier,
             on_lockout=self._reader_locked,
         )
+        if previous is not None:
+            self.decider.adopt(previous)
         self.statuses = {door_id: DoorStatus(door) for door_id, door in config.doors.items()}
         self.monitors: dict[str, DoorMonitor] = {}
         self.turnstiles: dict[str, Turnstile] = {}
-        self._last_face: dict[tuple[str, str], float] = {}
         self._face_doors: dict[str, list[Door]] = {}
         for door in config.doors.values():
             if door.contact is not None or door.exit_button is not None:
@@ -83,10 +90,13 @@ class AccessControl:
         if config.passback_reset is not None:
             self._schedule_reset(config.passback_reset)
 
+    def _entities(self) -> list[DoorStatus | PassageCounter]:
+        counters = [c for t in self.turnstiles.values() for c in t.counters.values()]
+        return [*self.statuses.values(), *counters]
+
     async def start(self) -> None:
         """Add the door status entities and the turnstiles' passage counters to the hub."""
-        counters = [c for t in self.turnstiles.values() for c in t.counters.values()]
-        entities = [*self.statuses.values(), *counters]
+        entities = self._entities()
         if entities:
             await self.hub.entities.add(entities, integration="access")
 
@@ -99,6 +109,31 @@ class AccessControl:
             self._unlisten()
         if self._reset_timer is not None:
             self._reset_timer()
+
+    async def reload(self, config: AccessConfig) -> None:
+        """Switch to a new (validated) configuration. Reader lockouts, anti-passback
+        positions, passage counts and what the door status entities show carry over for the
+        doors and readers that remain."""
+        old_entities = self._entities()
+        old_statuses = self.statuses
+        counts = {
+            (door_id, direction): counter.native_value
+            for door_id, turnstile in self.turnstiles.items()
+            for direction, counter in turnstile.counters.items()
+        }
+        self.stop()
+        for entity in old_entities:
+            if entity.entity_id is not None:
+                await self.hub.entities.remove(entity.entity_id)
+        self._configure(config, self.decider)
+        for door_id, status in self.statuses.items():
+            if (old := old_statuses.get(door_id)) is not None:
+                status.last = old.last
+                status.locked_readers = {r for r in old.locked_readers if r in config.readers}
+        for door_id, turnstile in self.turnstiles.items():
+            for direction, counter in turnstile.counters.items():
+                counter.native_value = counts.get((door_id, direction), 0)
+        await self.start()
 
     def _schedule_reset(self, at: time) -> None:
         """Forget every anti-passback position daily at ``at`` (the hub's local time)."""
