@@ -51,6 +51,10 @@ VEHICLES = """车牌号,车辆颜色,户号,名单类型,有效期至,车位
 沪D00004,蓝,B02-U1-0101,访客车辆,2026-12-31,
 """
 
+ORGANISATIONS = """组织编号,名称,类型,地址,联系电话,成员
+ORG-NC,示例居委会,居委会,,,R003:委员
+"""
+
 BASE_ACCESS = f"""
 access:
   doors:
@@ -101,6 +105,9 @@ access:
       deny: true
       categories: [child]
       doors: [gym]
+    - name: the neighbourhood committee at the gym
+      organisations: [ORG-NC]
+      doors: [gym]
     - name: resident cars
       vehicle_lists: [resident]
       doors: [car_in]
@@ -127,6 +134,7 @@ def make_registry(config_dir: Path, people: str = PEOPLE) -> None:
             ("households", HOUSEHOLDS),
             ("people", people),
             ("vehicles", VEHICLES),
+            ("organisations", ORGANISATIONS),
         ):
             path = config_dir / f"{kind}.csv"
             path.write_text(text, encoding="utf-8")

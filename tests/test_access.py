@@ -105,6 +105,7 @@ async def test_denials_name_their_reason(
 async def test_valid_tenant_face_staff_and_schedule(hub: Any, clock: ManualClock) -> None:
     assert (await present(hub, "gate_north", "face", "r003"))["granted"]  # tenant, lease valid
     assert (await present(hub, "gym", "card", "AA000005"))["granted"]  # guard: no schedule
+    assert (await present(hub, "gym", "card", "AA000003"))["granted"]  # committee member
     assert (await present(hub, "b01_u1", "card", "AA000003"))["granted"]  # household B01-*
     await clock.advance(3600)  # 07:00 local: the gym opens
     assert (await present(hub, "gym", "card", "AA000001"))["granted"]
@@ -455,7 +456,7 @@ def test_config_cross_reference_errors(tmp_path: Path) -> None:
         f"{file}:10: [access] access.door_groups.outer.1: unknown door 'ghost'",
         f"{file}:16: [access] access.rules.1.doors.0: unknown door or door group 'nowhere'",
         f"{file}:17: [access] access.rules.1.schedule: unknown schedule 'weekends'",
-        "access.rules.0: a rule needs everyone: true or people/person_types/categories",
+        "access.rules.0: a rule needs everyone: true or one of people, person_types",
         f"{file}:18: [access] access.anti_passback.areas.0: no door leads into area 'lobby'",
     ]
     for line in expected:

@@ -155,6 +155,7 @@ RULE_SCHEMA: Final = vol.Schema(
         vol.Optional("person_types"): _str_list,
         vol.Optional("categories"): _str_list,
         vol.Optional("households"): _str_list,
+        vol.Optional("organisations"): _str_list,
         vol.Optional("vehicle_lists"): vol.All(_str_list, [vol.In(VEHICLE_LISTS)]),
         vol.Required("doors"): _str_list,
         vol.Optional("schedule"): str,
@@ -230,12 +231,11 @@ def _cross_check(block: dict[str, Any]) -> dict[str, Any]:
         if "schedule" in rule and rule["schedule"] not in block["schedules"]:
             path = ["rules", index, "schedule"]
             errors.append(vol.Invalid(f"unknown schedule {rule['schedule']!r}", path))
-        selectors = ("people", "person_types", "categories", "households", "vehicle_lists")
+        selectors = (
+            "people", "person_types", "categories", "households", "organisations", "vehicle_lists",
+        )  # fmt: skip
         if not rule["everyone"] and not any(rule.get(key) for key in selectors):
-            message = (
-                "a rule needs everyone: true or people/person_types/categories/households/"
-                "vehicle_lists"
-            )
+            message = f"a rule needs everyone: true or one of {', '.join(selectors)}"
             errors.append(vol.Invalid(message, ["rules", index]))
     seen: set[str] = set()
     for index, credential in enumerate(block["credentials"]):
@@ -308,6 +308,7 @@ class Rule:
     person_types: frozenset[str]
     categories: frozenset[str]
     households: tuple[str, ...]  # glob patterns (B01-* = every household of building 1)
+    organisations: frozenset[str]
     vehicle_lists: frozenset[str]
     doors: frozenset[str]
     schedule: Schedule | None
@@ -395,6 +396,7 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
                     category_aliases.get(c, c) for c in raw.get("categories") or ()
                 ),
                 households=tuple(raw.get("households") or ()),
+                organisations=frozenset(raw.get("organisations") or ()),
                 vehicle_lists=frozenset(raw.get("vehicle_lists") or ()),
                 doors=frozenset(door_ids),
                 schedule=schedules[raw["schedule"]] if "schedule" in raw else None,

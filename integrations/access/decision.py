@@ -225,10 +225,16 @@ class Decider:
             for rule in self.config.rules
         ]
         for person in people.values():
+            orgs = frozenset(
+                org.organisation_id
+                for org, _role in self.registry.organisations_of(person.person_id)
+            )
             matching = tuple(
                 i
                 for i, rule in enumerate(self.config.rules)
-                if _applies(rule, person) or person.household_id in in_rule[i]
+                if _applies(rule, person)
+                or person.household_id in in_rule[i]
+                or not rule.organisations.isdisjoint(orgs)
             )
             if not matching:
                 continue
