@@ -294,3 +294,29 @@ async def test_hikvision_config_is_validated(hub: Hub) -> None:
     )
     reason = hub.integrations.failed["intercom"]
     assert "hikvision station needs username, password" in reason
+
+
+async def test_unknown_call_target_is_reported_at_setup(
+    hub: Hub, device: HikvisionSimulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR)
+    await hub.integrations.setup_many(
+        {
+            "intercom": {
+                "stations": {
+                    "b01_door": {
+                        "kind": "door",
+                        "protocol": "hikvision",
+                        "url": device.url,
+                        "username": "admin",
+                        "password": "hik12345",
+                        "call_target": "B09-U9-0909",
+                    }
+                }
+            }
+        }
+    )
+    assert any(
+        "intercom.stations.b01_door.call_target: target: no intercom station" in r.getMessage()
+        for r in caplog.records
+    )

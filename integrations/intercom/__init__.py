@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 import voluptuous as vol
 
 from shouwang.core.durations import parse_duration
+from shouwang.core.services import ServiceValidationError
 from shouwang.core.storage import Storage
 
 from . import services
@@ -190,6 +191,14 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> CallManager | bool:
         manager.add_station(station, _link(hub, manager, station_config))
         entities.append(station)
     await hub.entities.add(entities, integration=DOMAIN)
+    for station in entities:
+        if station.config.call_target:
+            try:
+                manager.resolve_target(station.config.call_target)
+            except ServiceValidationError as err:
+                _LOGGER.error(
+                    "intercom.stations.%s.call_target: %s", station.config.station_id, err
+                )
     services.register(hub, manager)
     for entity_id, link in manager.links.items():
         try:
