@@ -557,3 +557,15 @@ async def test_guard_ring_survives_a_broker_restart(
         desk.loop_stop()
         desk.disconnect()
         await hub.stop(timeout=2)
+
+
+async def test_console_declining_stops_every_panel(hub: Hub, station: Any) -> None:
+    door = station("b01_u1_door")
+    panel = station("b01_u1_0101")
+    door.call("B01-U1-0101")
+    call_id = (await panel.expect("ring"))["call_id"]
+    await door.expect("call_result")
+    await hub.services.call("intercom", "decline", {"call_id": call_id}, blocking=True)
+    assert (await panel.expect("hangup"))["reason"] == "declined"
+    assert (await door.expect("hangup"))["reason"] == "declined"
+    assert hub.states.is_state("intercom.b01_u1_0101", "idle")

@@ -288,11 +288,13 @@ class CallManager:
         call.stations = [s for s in call.stations if s not in declined]
         call.declined_by.extend(declined)
         self._track(call, before)
+        if call.stations:
+            self._refresh(declined, context)
+        else:
+            call.end_reason = END_DECLINED  # what the declined stations are told
+        await self._tell([s for s in declined if s != origin], "hangup", call)
         if not call.stations:
             await self._end(call, PHASE_ENDED, END_DECLINED, context, origin=origin)
-        else:
-            self._refresh(declined, context)
-            await self._tell([s for s in declined if s != origin], "hangup", call)
         return call
 
     async def hangup(
