@@ -157,11 +157,18 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
-    sim: FrigateSimulator, guard: GuardListener, rate: float, seconds: float
+    sim: FrigateSimulator, guard: GuardListener, rate: float, seconds: float, hub_pid: int
 ) -> dict[str, Any]:
     with guard.lock:
         guard.arrived.clear()
+    cpu_before = cpu_seconds(hub_pid)
     started = time.perf_counter()
     sent = play(sim, rate, seconds)
     elapsed = time.perf_counter() - started
@@ -178,6 +185,7 @@ def measure(
             if event_id in guard.arrived
         ]
     lost = len(sent) - len(latencies)
+    hub_cpu = cpu_seconds(hub_pid) - cpu_before
     return {
         "rate_msgs_per_s": rate,
         "achieved_msgs_per_s": round(len(sent) * MESSAGES_PER_TRACK / elapsed, 1),
@@ -189,6 +197,10 @@ def measure(
         "p90_ms": round(percentile(latencies, 90), 2) if latencies else None,
         "p99_ms": round(percentile(latencies, 99), 2) if latencies else None,
         "max_ms": round(max(latencies), 2) if latencies else None,
+        # what the hub itself spent: independent of other load on the machine
+        "hub_cpu_percent": round(100 * hub_cpu / elapsed, 1),
+        "hub_cpu_us_per_msg": round(1e6 * hub_cpu / (len(sent) * MESSAGES_PER_TRACK), 1),
+        "load_average": round(os.getloadavg()[0], 1),
     }
 
 
@@ -245,7 +257,7 @@ def main() -> int:
         runs = [(float(rate), args.seconds, "latency") for rate in args.rates.split(",") if rate]
         runs += [(float(rate), 60.0, "sustain") for rate in args.sustain.split(",") if rate]
         for rate, seconds, kind in runs:
-            result = {"kind": kind, **measure(sim, guard, rate, seconds)}
+            result = {"kind": kind, **measure(sim, guard, rate, seconds, hub.pid)}
             results.append(result)
             print(json.dumps(result), flush=True)
             time.sleep(2)
@@ -261,14 +273,15 @@ def main() -> int:
         log.close()
     print()
     columns = ["run", "target msg/s", "achieved msg/s", "strangers", "guard calls", "lost"]
-    columns += ["p50 ms", "p99 ms", "max ms"]
+    columns += ["p50 ms", "p99 ms", "max ms", "hub CPU %", "hub CPU µs/msg", "load avg"]
     print("| " + " | ".join(columns) + " |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|" + "---|" * len(columns))
     for r in results:
         print(
             f"| {r['kind']} {r['seconds']:g} s | {r['rate_msgs_per_s']:g} | "
             f"{r['achieved_msgs_per_s']:g} | {r['strangers']} | {r['guard_calls']} | {r['lost']} "
-            f"| {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |"
+            f"| {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} | {r['hub_cpu_percent']} "
+            f"| {r['hub_cpu_us_per_msg']} | {r['load_average']} |"
         )
     print(f"\nhub log: {work / 'hub.log'}")
     if not any(r["lost"] for r in results):
