@@ -596,3 +596,37 @@ async def test_reload_with_errors_keeps_the_running_configuration(hub: Any, tmp_
     with pytest.raises(ServiceValidationError, match="not reloaded"):
         await hub.services.call("access", "reload", blocking=True)
     assert (await present(hub, "gate_north", "card", "AA000003"))["granted"]
+
+
+async def test_state_survives_a_restart(
+    tmp_path: Path, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = await start_access_hub(tmp_path, clock)
+    for _ in range(6):
+        await present(hub, "b01_u1", "card", "BAD")
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]
+    await hub.services.call("access", "passage", {"door": "gate_north"}, blocking=True)
+    await clock.advance(5)  # the debounced save
+    await hub.block_till_done()
+    path = tmp_path / ".storage" / "access_state.json"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert "AA000001" not in path.read_text(encoding="utf-8")  # no card numbers
+    await clock.advance(60)
+    await hub.stop()
+
+    hub = await start_access_hub(tmp_path, clock)
+    unlocked = capture(hub, "access_reader_unlocked")
+    assert (await present(hub, "b01_u1", "card", "AA000001"))["reason"] == "reader_locked"
+    assert hub.states.get("sensor.door_b01_u1").attributes["locked_readers"] == ["b01_u1"]
+    assert (await present(hub, "gate_north", "card", "AA000001"))["reason"] == "anti_passback"
+    assert hub.states.get("sensor.gate_north_passages_in").state == "1"
+    await clock.advance(600)
+    assert [e.data["reader"] for e in unlocked] == ["b01_u1"]
+    assert (await present(hub, "b01_u1", "card", "AA000001"))["granted"]
+    await hub.stop()
+
+    path.write_text("{not json", encoding="utf-8")
+    hub = await start_access_hub(tmp_path, clock)
+    assert "access_state.json unreadable" in caplog.text
+    assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]  # fresh start
+    await hub.stop()

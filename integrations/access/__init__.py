@@ -34,6 +34,8 @@ from . import trigger
 from .config import CONFIG_SCHEMA, build
 from .decision import CREDENTIAL_TYPES, Attempt, Decider, Decision
 from .runtime import AccessControl
+from .state import STATE_FILE
+from .state import load as load_state
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
@@ -71,8 +73,12 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
     if not isinstance(registry, Registry):
         _LOGGER.error("Access control needs the registry integration")
         return False
-    access = AccessControl(hub, build(config, TAG_ALIASES), registry)
+    state_path = hub.config_dir / STATE_FILE if hub.config_dir is not None else None
+    access = AccessControl(hub, build(config, TAG_ALIASES), registry, state_path)
+    if state_path is not None:
+        access.restore(await hub.loop.run_in_executor(None, load_state, state_path))
     await access.start()
+    hub.on_stop(access.save)
     passes = _loaded(hub, "visitor_pass")
     if passes is not None and hasattr(passes, "set_door_groups"):
         # passes whose route names door groups learn them from us

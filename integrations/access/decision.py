@@ -125,6 +125,15 @@ class Throttle:
         self._failures = previous._failures
         self._locked = previous._locked
 
+    @property
+    def locked(self) -> dict[str, float]:
+        """Locked readers and until when (may include lockouts that just ended)."""
+        return dict(self._locked)
+
+    def lock(self, reader: str, until: float) -> None:
+        """Lock a reader until ``until`` (restoring a lockout after a restart)."""
+        self._locked[reader] = until
+
     def failure(self, reader: str, now: float) -> int | None:
         """Count a failure; returns the number of failures if this one locks the reader."""
         times = self._failures.setdefault(reader, deque())
@@ -156,7 +165,15 @@ class AntiPassback:
             self._last[(person, area)] = direction
 
     def adopt(self, previous: AntiPassback) -> None:
-        self._last = {key: v for key, v in previous._last.items() if key[1] in self.areas}
+        self.restore(previous._last)
+
+    @property
+    def positions(self) -> dict[tuple[str, str], str]:
+        """(person or ``vehicle:<plate>``, area) -> the direction last passed."""
+        return dict(self._last)
+
+    def restore(self, positions: dict[tuple[str, str], str]) -> None:
+        self._last = {key: v for key, v in positions.items() if key[1] in self.areas}
 
     def reset(self, person: str | None = None) -> None:
         """Forget where people are (everyone, or one person: a guard's manual correction)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from shouwang.core.events import Context, Event, Unsubscribe
@@ -30,6 +31,8 @@ from .decision import Attempt, Decider, Decision, PassVerifier
 from .doors import DoorMonitor
 from .gates import PassageCounter, Turnstile
 from .pins import check_pin
+from .state import Remembered
+from .state import save as state_save
 from .status import DoorStatus
 
 if TYPE_CHECKING:
@@ -45,15 +48,26 @@ READER_LOCKED: Final = "access_reader_locked"
 READER_UNLOCKED: Final = "access_reader_unlocked"
 PASSBACK_VIOLATION: Final = "anti_passback_violation"
 PERSON_SIGHTED: Final = "person_sighted"
+#: events after which the remembered state may have changed
+REMEMBERED_AFTER: Final = frozenset({ACCESS_GRANTED, READER_LOCKED, "access_passage", "tailgating"})
+SAVE_DELAY: Final = timedelta(seconds=5)
 FACE_MEMORY: Final = 1000  # face sightings remembered for de-duplication before pruning
 
 
 class AccessControl:
     """Doors, readers, rules and their monitors for one hub."""
 
-    def __init__(self, hub: Hub, config: AccessConfig, registry: Registry) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        config: AccessConfig,
+        registry: Registry,
+        state_path: Path | None = None,
+    ) -> None:
         self.hub = hub
         self.registry = registry
+        self.state_path = state_path
+        self._save_timer: Unsubscribe | None = None
         self._last_face: dict[tuple[str, str], float] = {}
         self._configure(config, None)
 
@@ -149,6 +163,56 @@ class AccessControl:
             self._schedule_reset(at)
 
         self._reset_timer = track_point_in_time(self.hub, when, reset)
+
+    # -- remembered state -------------------------------------------------------------------
+    def restore(self, remembered: Remembered) -> None:
+        """Take over what was remembered before a restart (call before :meth:`start`)."""
+        now = self.hub.clock.time()
+        for reader_id, until in remembered.locked.items():
+            reader = self.config.readers.get(reader_id)
+            if reader is not None and until > now:
+                self.decider.throttle.lock(reader_id, until)
+                self.statuses[reader.door_id].locked_readers.add(reader_id)
+                self._announce_unlock(reader, until)
+        self.decider.passback.restore(remembered.positions)
+        for (door_id, direction), count in remembered.passages.items():
+            turnstile = self.turnstiles.get(door_id)
+            if turnstile is not None and direction in turnstile.counters:
+                turnstile.counters[direction].native_value = count
+
+    def remembered(self) -> Remembered:
+        return Remembered(
+            locked=self.decider.throttle.locked,
+            positions=self.decider.passback.positions,
+            passages={
+                (door_id, direction): int(counter.native_value or 0)
+                for door_id, turnstile in self.turnstiles.items()
+                for direction, counter in turnstile.counters.items()
+            },
+        )
+
+    async def save(self) -> None:
+        """Write the remembered state now (the hub calls this on stop, too)."""
+        if self._save_timer is not None:
+            self._save_timer()
+            self._save_timer = None
+        if self.state_path is None:
+            return
+        state = self.remembered()
+        try:
+            await self.hub.loop.run_in_executor(None, state_save, self.state_path, state)
+        except OSError as err:
+            _LOGGER.error("Cannot save %s: %s", self.state_path, err)
+
+    def _changed(self) -> None:
+        if self.state_path is None or self._save_timer is not None:
+            return
+
+        def due(_now: Any) -> None:
+            self._save_timer = None
+            self.hub.create_task(self.save(), "access state save")
+
+        self._save_timer = track_point_in_time(self.hub, self.hub.clock.now() + SAVE_DELAY, due)
 
     # -- attempts ---------------------------------------------------------------------------
     async def present(
@@ -286,6 +350,10 @@ class AccessControl:
             "until": datetime.fromtimestamp(until, UTC).isoformat(),
         }
         self._fire(READER_LOCKED, data, None)
+        self._announce_unlock(reader, until)
+
+    def _announce_unlock(self, reader: Reader, until: float) -> None:
+        door = self.config.doors[reader.door_id]
 
         def unlocked(_now: Any) -> None:
             self._fire(READER_UNLOCKED, {**describe(door), "reader": reader.reader_id}, None)
@@ -340,6 +408,8 @@ class AccessControl:
 
     def _fire(self, event_type: str, data: dict[str, Any], context: Context | None) -> None:
         self.hub.bus.fire(event_type, data, context)
+        if event_type in REMEMBERED_AFTER:
+            self._changed()
         status = self.statuses.get(data.get("door") or "")
         if status is not None and status.hub is not None and event_type != DURESS:
             status.observe(event_type, data, context)
