@@ -4,7 +4,8 @@
 ``configuration.yaml`` when missing); ``shouwang demo`` runs the bundled demo community;
 ``shouwang check-config -c DIR`` prints every configuration error with ``file:line`` and exits
 non-zero if there is any; ``shouwang trace AUTOMATION -c DIR`` prints its stored run traces;
-``shouwang registry import|export`` fills and dumps the community registry.
+``shouwang registry import|export`` fills and dumps the community registry;
+``shouwang auth create-user|create-token|list-users|list-tokens|revoke-token`` manages accounts.
 Ctrl-C and SIGTERM stop the hub cleanly.
 """
 
@@ -66,7 +67,40 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--run", help="the run id of one trace (default: the latest)")
     trace.add_argument("--list", action="store_true", help="list the stored runs")
     _registry_parser(commands.add_parser("registry", help="import/export the community registry"))
+    _auth_parser(commands.add_parser("auth", help="manage user accounts and tokens"))
     return parser
+
+
+def _auth_parser(auth: argparse.ArgumentParser) -> None:
+    """``auth create-user|list-users|create-token|list-tokens|revoke-token`` (run by
+    ``shouwang.integrations.auth.cli``)."""
+    actions = auth.add_subparsers(dest="auth_command", required=True)
+    create_user = actions.add_parser("create-user", help="create an account")
+    create_user.add_argument("name")
+    create_user.add_argument(
+        "--role", required=True, choices=("admin", "staff", "guard", "resident", "service")
+    )
+    create_user.add_argument(
+        "--household", action="append", default=[], help="a resident's household (repeatable)"
+    )
+    create_user.add_argument(
+        "--password-file", type=Path, default=None, help="read the password from this file"
+    )
+    create_user.add_argument(
+        "--no-password", action="store_true", help="no password (token-only service account)"
+    )
+    create_token = actions.add_parser("create-token", help="print a new long-lived token")
+    create_token.add_argument("user", help="user name or id")
+    create_token.add_argument("--name", default=None, help="what the token is for")
+    create_token.add_argument("--days", type=float, default=3650, help="lifetime in days")
+    actions.add_parser("list-users", help="list the accounts")
+    list_tokens = actions.add_parser("list-tokens", help="list refresh and long-lived tokens")
+    list_tokens.add_argument("--user", default=None, help="only this user's (name or id)")
+    revoke = actions.add_parser("revoke-token", help="revoke a token by id")
+    revoke.add_argument("token_id")
+    for sub in actions.choices.values():
+        sub.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
+        sub.add_argument("--db-url", default=None, help="SQLAlchemy URL (default: SQLite file)")
 
 
 def _registry_parser(registry: argparse.ArgumentParser) -> None:
@@ -98,6 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from shouwang.integrations.registry.cli import run as run_registry
 
         return run_registry(args)
+    if args.command == "auth":
+        from shouwang.integrations.auth.cli import run as run_auth
+
+        return run_auth(args)
     if args.command == "trace":
         return show_trace(args.config, args.automation, args.run, args.list)
     if args.command == "demo":

@@ -59,4 +59,6 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AuthManager | bool:
     if not users:
         _LOGGER.warning("No user accounts yet: create one with `shouwang auth create-user`")
     _LOGGER.info("Auth: %d user(s), %d token(s)", len(users), len(tokens))
-    return AuthManager(hub, store, users, tokens)
+    manager = AuthManager(hub, store, users, tokens)
+    hub.on_stop(manager.start_sync())
+    return manager

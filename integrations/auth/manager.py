@@ -9,6 +9,7 @@ access token at once. Expiry is checked against the hub clock, never the machine
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import secrets
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 ACCESS_TOKEN_LIFETIME: Final = 30 * 60.0
+#: how often (real seconds) the hub re-reads the tables, to see what `shouwang auth` changed
+SYNC_INTERVAL: Final = 30.0
 AUTH_CODE_LIFETIME: Final = 10 * 60.0
 LONG_LIVED_DAYS: Final = 3650
 MIN_PASSWORD_LENGTH: Final = 8
@@ -153,9 +156,68 @@ class AuthManager:
         self._codes: dict[str, _AuthCode] = {}
         self._revoke_listeners: list[Callable[[str], None]] = []
         self.throttle = LoginThrottle(hub.clock)
+        self._writes = 0
+        self._syncing = False
 
     async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
         return await self.hub.loop.run_in_executor(None, func, *args)
+
+    async def _write(self, func: Callable[..., Any], *args: Any) -> None:
+        """A database write; counted before and after so a concurrent sync can tell."""
+        self._writes += 1
+        try:
+            await self._run(func, *args)
+        finally:
+            self._writes += 1
+
+    # -- picking up changes made by `shouwang auth` while the hub runs -----------------------
+    def start_sync(self, interval: float = SYNC_INTERVAL) -> Callable[[], None]:
+        """Re-read the tables every ``interval`` seconds; returns the canceller.
+
+        Deliberately on the event loop's real clock, not the hub clock: this polls another
+        process's writes to a file, which happen in wall time even when the hub plays a
+        simulated day at high speed (or a test winds a manual clock forward by a year)."""
+        handle: asyncio.TimerHandle | None = None
+
+        def tick() -> None:
+            nonlocal handle
+            self.hub.create_task(self.sync(), "auth sync")
+            handle = self.hub.loop.call_later(interval, tick)
+
+        handle = self.hub.loop.call_later(interval, tick)
+
+        def cancel() -> None:
+            if handle is not None:
+                handle.cancel()
+
+        return cancel
+
+    async def sync(self) -> None:
+        """Adopt the stored users and tokens: new ones appear, and tokens revoked (or users
+        disabled or deleted) elsewhere are revoked here too, listeners told."""
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            version = self._writes
+            users, tokens = await self._run(self.store.load)
+        finally:
+            self._syncing = False
+        if version != self._writes:
+            return  # one of our own writes overlapped the read; the next round is exact
+        gone_tokens = [token_id for token_id in self._tokens if token_id not in tokens]
+        gone_users = [
+            user_id
+            for user_id, record in self._users.items()
+            if user_id not in users
+            or (record.is_active and not users[user_id].is_active)
+            or record.password_hash != users[user_id].password_hash
+        ]
+        self._users = users
+        self._tokens = tokens
+        self._by_hash = {t.token_hash: t.id for t in tokens.values() if t.token_hash}
+        for revoked in [*gone_tokens, *gone_users]:
+            self._notify(revoked)
 
     # -- users ------------------------------------------------------------------------------
     def users(self) -> list[User]:
@@ -179,7 +241,7 @@ class AuthManager:
             raise AuthError(f"a user named {name!r} exists")
         hashed = await self._run(hash_password, password) if password is not None else None
         record = new_user_record(name, role, households, hashed, self.hub.clock.time())
-        await self._run(self.store.insert_user, record)
+        await self._write(self.store.insert_user, record)
         self._users[record.id] = record
         _LOGGER.info("Created user %s (%s)", record.id, record.role)
         return record.user
@@ -200,7 +262,7 @@ class AuthManager:
 
     async def delete_user(self, user_id: str) -> None:
         self._require_user(user_id)
-        await self._run(self.store.delete_user, user_id)
+        await self._write(self.store.delete_user, user_id)
         del self._users[user_id]
         for token_id in [t.id for t in self._tokens.values() if t.user_id == user_id]:
             self._forget_token(token_id)
@@ -214,7 +276,7 @@ class AuthManager:
         return record
 
     async def _save_user(self, record: UserRecord) -> None:
-        await self._run(self.store.update_user, record)
+        await self._write(self.store.update_user, record)
         self._users[record.id] = record
 
     # -- login ------------------------------------------------------------------------------
@@ -259,7 +321,7 @@ class AuthManager:
             user.id, KIND_REFRESH, self.hub.clock.time(), client_id=client_id
         )
         assert refresh is not None
-        await self._run(self.store.insert_token, record)
+        await self._write(self.store.insert_token, record)
         self._add_token(record)
         return refresh, encode_access_token(record, self.hub.clock.time())
 
@@ -277,7 +339,7 @@ class AuthManager:
             user_id, KIND_LONG_LIVED, self.hub.clock.time(), name=name,
             lifespan_days=lifespan_days,
         )  # fmt: skip
-        await self._run(self.store.insert_token, record)
+        await self._write(self.store.insert_token, record)
         self._add_token(record)
         return encode_access_token(record, self.hub.clock.time()), record
 
@@ -341,7 +403,7 @@ class AuthManager:
         """Delete a token row (refresh or long-lived); its access tokens stop working now."""
         if token_id not in self._tokens:
             return False
-        await self._run(self.store.delete_tokens, [token_id])
+        await self._write(self.store.delete_tokens, [token_id])
         self._forget_token(token_id)
         self._notify(token_id)
         return True
@@ -352,7 +414,7 @@ class AuthManager:
 
     async def _revoke_where(self, predicate: Callable[[TokenRecord], bool]) -> None:
         ids = [t.id for t in self._tokens.values() if predicate(t)]
-        await self._run(self.store.delete_tokens, ids)
+        await self._write(self.store.delete_tokens, ids)
         for token_id in ids:
             self._forget_token(token_id)
             self._notify(token_id)
