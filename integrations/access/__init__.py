@@ -33,6 +33,7 @@ from shouwang.integrations.registry.model import TAG_ALIASES
 from . import trigger
 from .config import CONFIG_SCHEMA, build
 from .decision import CREDENTIAL_TYPES, Attempt, Decider, Decision
+from .mqtt_readers import MqttReaders
 from .runtime import AccessControl
 from .state import STATE_FILE
 from .state import load as load_state
@@ -79,6 +80,8 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
         access.restore(await hub.loop.run_in_executor(None, load_state, state_path))
     await access.start()
     hub.on_stop(access.save)
+    if access.config.mqtt_prefix is not None:
+        await _start_mqtt(hub, access, access.config.mqtt_prefix)
     passes = _loaded(hub, "visitor_pass")
     if passes is not None and hasattr(passes, "set_door_groups"):
         # passes whose route names door groups learn them from us
@@ -91,6 +94,18 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
         len(access.config.doors), len(access.config.rules), len(access.config.pins),
     )  # fmt: skip
     return access
+
+
+async def _start_mqtt(hub: Hub, access: AccessControl, prefix: str) -> None:
+    client = _loaded(hub, "mqtt")
+    if client is None:
+        message = "access: mqtt: is set but the mqtt integration is not loaded (add mqtt:)"
+        _LOGGER.error(message)
+        notifications.create(hub, "access_mqtt", "Access readers over MQTT not started", message)
+        return
+    readers = MqttReaders(hub, access, client, prefix)
+    await readers.start()
+    hub.on_stop(readers.stop)
 
 
 def _loaded(hub: Hub, domain: str) -> Any:

@@ -95,6 +95,12 @@ def _str_list(value: Any) -> list[str]:
     return [str(item) for item in items]
 
 
+def _topic_prefix(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip("/") or "+" in value or "#" in value:
+        raise vol.Invalid("expected an MQTT topic prefix without wildcards")
+    return value.strip("/")
+
+
 def _argon2_hash(value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("$argon2"):
         # never echo the value: it may be a PIN typed in clear by mistake
@@ -185,6 +191,10 @@ _BLOCK: Final = vol.Schema(
             vol.Optional("window", default=50): duration,
             vol.Optional("lockout", default=600): duration,
         },
+        vol.Optional("mqtt"): vol.Any(
+            None,
+            {vol.Optional("topic_prefix", default="shouwang/access"): _topic_prefix},
+        ),
         vol.Optional("anti_passback", default=dict): {
             vol.Optional("areas", default=list): [identifier],
             vol.Optional("mode", default="hard"): vol.In(PASSBACK_MODES),
@@ -336,6 +346,8 @@ class AccessConfig:
     passback_areas: frozenset[str] = frozenset()
     passback_mode: str = "hard"
     passback_reset: time | None = None
+    #: readers over MQTT: the topic prefix, None when not configured
+    mqtt_prefix: str | None = None
 
 
 def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> AccessConfig:
@@ -423,4 +435,9 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
         passback_areas=frozenset(block["anti_passback"]["areas"]),
         passback_mode=block["anti_passback"]["mode"],
         passback_reset=block["anti_passback"].get("reset_at"),
+        mqtt_prefix=(
+            (block["mqtt"] or {}).get("topic_prefix", "shouwang/access")
+            if "mqtt" in block
+            else None
+        ),
     )
