@@ -415,6 +415,7 @@ def test_config_errors_name_field_and_line(tmp_path: Path) -> None:
               pin: "1234"
           throttle: {max_failures: 0}
           anti_passback: {areas: [lobby], mode: strict}
+          mqtt: {topic_prefix: "doors/#"}
         """,
     )
     text = "\n".join(errors)
@@ -423,6 +424,7 @@ def test_config_errors_name_field_and_line(tmp_path: Path) -> None:
     assert f"{file}:8: [access] access.doors.0.readers.0.direction" in text
     assert "access.throttle.max_failures" in text
     assert "access.anti_passback.mode" in text
+    assert "access.mqtt.topic_prefix: expected an MQTT topic prefix without wildcards" in text
     assert "access.schedules.night.0.from" in text
     assert "access.credentials.0.pin: expected an argon2 hash" in text
     assert "1234" not in text  # a PIN typed in clear is never echoed
