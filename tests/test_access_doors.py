@@ -41,6 +41,7 @@ async def test_held_open_reminder_then_alarm(hub: Any, clock: ManualClock) -> No
     assert [(e.data["level"], e.data["open_seconds"]) for e in held] == [("reminder", 30.0)]
     assert held[0].data["door"] == "gate_north"
     assert held[0].data["place"] == "P-GATE-N"
+    assert held[0].data["entity_id"] == DOOR
     await clock.advance(30)
     assert [e.data["level"] for e in held] == ["reminder", "alarm"]
     await clock.advance(600)
@@ -74,6 +75,7 @@ async def test_opening_without_a_grant_is_forced(hub: Any, clock: ManualClock) -
     assert event.data["door"] == "gate_north"
     assert event.data["lock"] == "lock.gate_north"
     assert event.data["lock_state"] == "locked"
+    assert event.data["entity_id"] == DOOR
     assert event.data["camera"] == "camera.gate_north"
     await clock.advance(30)
     assert [e.data["level"] for e in held] == ["reminder"]  # and it is watched as open

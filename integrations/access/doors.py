@@ -103,6 +103,7 @@ class DoorMonitor:
         lock = self._hub.states.get(self.door.lock) if self.door.lock else None
         return {
             **self._describe(self.door),
+            "entity_id": self.door.contact,  # the shape of the forced_door blueprint's event
             "lock_state": lock.state if lock is not None else None,
         }
 
@@ -112,7 +113,12 @@ class DoorMonitor:
         def due(_now: Any) -> None:
             if self._opened_at != opened:
                 return
-            data = {**self._describe(self.door), "level": level, "open_seconds": seconds}
+            data = {
+                **self._describe(self.door),
+                "entity_id": self.door.contact,  # as the door_held_open blueprint's event
+                "level": level,
+                "open_seconds": seconds,
+            }
             self._fire("door_held_open", data, None)
 
         when = self._hub.clock.now() + delay
