@@ -31,6 +31,7 @@ async def start_http_hub(
           server_host: 127.0.0.1
         """
     )
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config += textwrap.indent(textwrap.dedent(http), "  ") + "\n" + textwrap.dedent(extra)
     (tmp_path / "configuration.yaml").write_text(config, encoding="utf-8")
     hub = Hub(tmp_path, clock=clock)
@@ -94,6 +95,7 @@ async def token_for(hub: Hub, user: User) -> str:
 
 async def start_auth_hub(tmp_path: Path, clock: ManualClock) -> Hub:
     """A started hub with accounts but no HTTP server (tests build their own servers)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "configuration.yaml").write_text("auth:\n", encoding="utf-8")
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
