@@ -11,6 +11,7 @@ change reaches only the automations that watch that entity.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ _LOGGER = logging.getLogger(__name__)
 #: Called by a platform when its trigger fires: (the ``trigger`` variables, the cause's context)
 TriggerAction = Callable[[dict[str, Any], Context | None], Any]
 
+INTEGRATIONS_PACKAGE: Final = "shouwang.integrations"
 BUILTIN_PLATFORMS: Final = {
     "state": "state",
     "numeric_state": "numeric_state",
@@ -95,9 +97,29 @@ def get_platform(name: str) -> TriggerPlatform:
         module = importlib.import_module(f"{__name__}.{BUILTIN_PLATFORMS[name]}")
         platform = module
         _platforms[name] = module
+    if platform is None and name.isidentifier():
+        platform = _integration_platform(name)
     if platform is None:
         known = ", ".join(sorted(set(BUILTIN_PLATFORMS) | set(_platforms)))
         raise vol.Invalid(f"unknown trigger {name!r} (known: {known})")
+    return platform
+
+
+def _integration_platform(name: str) -> TriggerPlatform | None:
+    """A built-in integration's own trigger, ``integrations/<name>/trigger.py``: found by its
+    path, so automations using it validate whether or not that integration is set up yet (the
+    automation integration does not wait for others) and in ``check-config``."""
+    module_name = f"{INTEGRATIONS_PACKAGE}.{name}.trigger"
+    try:
+        if importlib.util.find_spec(module_name) is None:
+            return None
+    except ModuleNotFoundError:  # no such integration
+        return None
+    module = importlib.import_module(module_name)
+    if not (hasattr(module, "SCHEMA") and hasattr(module, "attach")):
+        return None
+    platform: TriggerPlatform = module
+    _platforms[name] = platform
     return platform
 
 

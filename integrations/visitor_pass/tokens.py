@@ -1,0 +1,177 @@
+"""Signed visitor-pass tokens: what goes into the QR code and the ``/pass/<token>`` link.
+
+Place in the whole: the only module that knows the key and the token's wire form. A token is a
+compact JWT (PyJWT, HS256, header ``{"alg":"HS256"}`` without ``typ``) whose claims carry
+everything a gate needs to decide offline, given only the key and the revocation list:
+
+=====  ================================================================
+claim  meaning
+=====  ================================================================
+``i``  pass id
+``h``  host household id
+``d``  door ids the pass opens (omitted when empty)
+``r``  places on the route: doors in or under them open (omitted when empty)
+``g``  door groups (omitted when empty)
+``f``  valid from, Unix seconds (inclusive)
+``u``  valid until, Unix seconds (exclusive)
+``m``  maximum uses
+``p``  vehicle plate, normalised (omitted when none)
+=====  ================================================================
+
+Personal data (visitor name, phone) is never put in a token: a QR code is readable by anyone.
+The key (32 random bytes, hex) is created once in ``<config>/.storage/visitor_pass.key`` with
+mode 0600; every hub or gate holding that file can verify tokens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import jwt
+
+KEY_FILE: Final = ".storage/visitor_pass.key"
+ALGORITHM: Final = "HS256"
+
+
+class TokenError(Exception):
+    """A token that cannot be trusted; ``reason`` is ``malformed`` or ``bad_signature``."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """The decoded, shape-checked claims of a token."""
+
+    pass_id: str
+    host_household: str
+    doors: tuple[str, ...]
+    places: tuple[str, ...]
+    door_groups: tuple[str, ...]
+    valid_from: int
+    valid_until: int
+    max_uses: int
+    plate: str | None
+
+    def as_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"i": self.pass_id, "h": self.host_household}
+        for name, value in (("d", self.doors), ("r", self.places), ("g", self.door_groups)):
+            if value:
+                payload[name] = list(value)
+        payload |= {"f": self.valid_from, "u": self.valid_until, "m": self.max_uses}
+        if self.plate:
+            payload["p"] = self.plate
+        return payload
+
+
+class _CompactJson(json.JSONEncoder):
+    """Plates in UTF-8 (3 bytes a character) rather than ``\\uXXXX`` (6): smaller QR codes."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(**kwargs)
+
+
+def load_key(config_dir: str | Path) -> bytes:
+    """The signing key of a config directory, created (mode 0600) on first use. Blocking."""
+    path = Path(config_dir) / KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_key(path)
+    key = secrets.token_bytes(32)
+    with os.fdopen(fd, "w", encoding="ascii") as file:
+        file.write(key.hex() + "\n")
+    return key
+
+
+def _read_key(path: Path) -> bytes:
+    try:
+        key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except ValueError:
+        raise ValueError(f"{path}: not a hex key") from None
+    if len(key) < 32:
+        raise ValueError(f"{path}: key shorter than 32 bytes")
+    return key
+
+
+class Signer:
+    """Signs claims into tokens and checks tokens back into claims, with one key."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def sign(self, claims: Claims) -> str:
+        return jwt.encode(
+            claims.as_payload(),
+            self._key,
+            algorithm=ALGORITHM,
+            headers={"typ": None},
+            json_encoder=_CompactJson,
+        )
+
+    def verify(self, token: str) -> Claims:
+        """The claims of a token signed with this key; :class:`TokenError` otherwise."""
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                # the time window is checked by the caller on the hub's clock, with reasons
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidSignatureError:
+            raise TokenError("bad_signature", "signature does not match") from None
+        except jwt.InvalidAlgorithmError:
+            raise TokenError("bad_signature", "not signed with HS256") from None
+        except jwt.PyJWTError as err:
+            raise TokenError("malformed", str(err)) from None
+        return _claims(payload)
+
+
+def _claims(payload: Any) -> Claims:
+    if not isinstance(payload, dict):
+        raise TokenError("malformed", "claims are not an object")
+
+    def text(name: str) -> str:
+        value = payload.get(name)
+        if not isinstance(value, str) or not value:
+            raise TokenError("malformed", f"claim {name!r}: expected a string")
+        return value
+
+    def integer(name: str) -> int:
+        value = payload.get(name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TokenError("malformed", f"claim {name!r}: expected an integer")
+        return value
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = payload.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TokenError("malformed", f"claim {name!r}: expected a list of strings")
+        return tuple(value)
+
+    claims = Claims(
+        pass_id=text("i"),
+        host_household=text("h"),
+        doors=strings("d"),
+        places=strings("r"),
+        door_groups=strings("g"),
+        valid_from=integer("f"),
+        valid_until=integer("u"),
+        max_uses=integer("m"),
+        plate=text("p") if "p" in payload else None,
+    )
+    if claims.valid_until <= claims.valid_from:
+        raise TokenError("malformed", "claims: window ends before it starts")
+    if claims.max_uses < 1:
+        raise TokenError("malformed", "claim 'm': must be at least 1")
+    return claims
