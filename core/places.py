@@ -34,7 +34,9 @@ class PlaceIndex:
         self._places: dict[str, Place] = {}
         self._children: dict[str, set[str]] = {}
         self._entities: dict[str, set[str]] = {}
-        self._place_of: dict[str, str] = {}
+        self._place_of: dict[str, str] = {}  # where each entity effectively is
+        self._own: dict[str, str] = {}  # the place an entity was added with
+        self._assigned: dict[str, str] = {}  # the place the device ledger gives it
 
     def add(self, place: Place) -> None:
         """Add or replace a place (its parent need not exist yet)."""
@@ -67,10 +69,27 @@ class PlaceIndex:
         return found
 
     def bind(self, entity_id: str, place_id: str | None) -> None:
-        """Put an entity in a place (None unbinds it)."""
+        """Put an entity in a place (None unbinds it); this wins over a ledger assignment."""
+        if place_id is None:
+            self._own.pop(entity_id, None)
+        else:
+            self._own[entity_id] = place_id
+        self._rebind(entity_id)
+
+    def assign(self, entity_id: str, place_id: str | None) -> None:
+        """Record where the device ledger says an entity stands (None forgets it). It applies
+        whenever the entity has no place of its own, before or after the entity exists."""
+        if place_id is None:
+            self._assigned.pop(entity_id, None)
+        else:
+            self._assigned[entity_id] = place_id
+        self._rebind(entity_id)
+
+    def _rebind(self, entity_id: str) -> None:
         old = self._place_of.pop(entity_id, None)
         if old is not None:
             self._entities.get(old, set()).discard(entity_id)
+        place_id = self._own.get(entity_id) or self._assigned.get(entity_id)
         if place_id is not None:
             self._place_of[entity_id] = place_id
             self._entities.setdefault(place_id, set()).add(entity_id)

@@ -118,3 +118,22 @@ async def test_entity_without_platform_or_hub_is_refused(hub: Hub) -> None:
         await hub.entities.add([Entity("bare")])
     with pytest.raises(RuntimeError, match="has not been added"):
         Door("loose").write_state()
+
+
+async def test_ledger_assignment_applies_to_entities_without_a_place_of_their_own(hub: Hub) -> None:
+    hub.places.add(Place("P-GATE", "北门", "pedestrian_gate"))
+    hub.places.add(Place("P-B01", "1号楼", "building"))
+    hub.places.assign("switch.no_place", "P-GATE")  # before the entity exists
+    hub.places.assign("switch.own_place", "P-GATE")
+    [plain, placed] = await hub.entities.add(
+        [SwitchEntity("No Place"), SwitchEntity("Own Place", place_id="P-B01")], "test"
+    )
+    assert hub.places.place_of(plain.entity_id) == "P-GATE"
+    assert hub.places.place_of(placed.entity_id) == "P-B01"  # its own place wins
+    assert hub.places.entities_in("P-GATE") == {"switch.no_place"}
+    await hub.entities.remove(placed.entity_id)
+    assert hub.places.place_of("switch.own_place") == "P-GATE"  # the ledger's, again
+    await hub.entities.remove(plain.entity_id)
+    assert hub.places.place_of("switch.no_place") == "P-GATE"  # re-added later: same place
+    hub.places.assign("switch.no_place", None)
+    assert hub.places.entities_in("P-GATE") == {"switch.own_place"}

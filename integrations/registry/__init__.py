@@ -320,9 +320,8 @@ def _load_places(hub: Hub, snapshot: Snapshot) -> None:
     for place in household_places(snapshot.places, snapshot.households):
         hub.places.add(place)
     for device in snapshot.devices.values():
-        # the ledger says where each device stands; an entity added later without a place of
-        # its own keeps this binding (see EntityRegistry.add)
-        hub.places.bind(device.entity_id, device.place_id)
+        # where the ledger says each device stands, for entities added without a place
+        hub.places.assign(device.entity_id, device.place_id)
 
 
 def open_registry(config_dir: Path, db_url: str | None = None) -> tuple[Storage, Protector]:
