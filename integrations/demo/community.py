@@ -31,7 +31,7 @@ UNITS: Final = 2
 FLOORS: Final = 12
 ROOMS_PER_FLOOR: Final = 4
 
-MAIN_GATE: Final = "P-GATE-MAIN"
+MAIN_GATE: Final = "P-GATE-N"
 CAR_LANE: Final = "P-CAR-LANE"
 GUARD_ROOM: Final = "P-GUARD"
 BLOCKED_PLATE: Final = "沪B66666"
