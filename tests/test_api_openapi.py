@@ -61,3 +61,21 @@ def test_openapi_references_resolve() -> None:
         for key in ref.removeprefix("#/").split("/"):
             assert key in node, ref
             node = node[key]
+
+
+async def test_openapi_served(tmp_path: Path, clock: ManualClock) -> None:
+    import aiohttp
+
+    api = await start_api_hub(tmp_path, clock)
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(
+                api.url + "/api/shouwang/openapi.yaml", headers=api.headers("resident")
+            ) as response,
+        ):
+            assert response.status == 200
+            assert response.content_type == "application/yaml"
+            assert yaml.safe_load(await response.text())["paths"]["/api/states"]
+    finally:
+        await api.hub.stop(timeout=1)

@@ -262,6 +262,15 @@ async def camera_proxy(api: Api, request: web.Request) -> web.StreamResponse:
     return web.Response(body=image, content_type="image/jpeg")
 
 
+OPENAPI: Final = Path(__file__).with_name("openapi.yaml")
+
+
+async def openapi(api: Api, request: web.Request) -> web.StreamResponse:
+    """This API's OpenAPI description, for integrators' tools."""
+    text = await api.hub.loop.run_in_executor(None, OPENAPI.read_text, "utf-8")
+    return web.Response(text=text, content_type="application/yaml")
+
+
 def routes(api: Api) -> list[Route]:
     def route(method: str, path: str, func: ApiHandler, access: Access) -> Route:
         return Route(method, path, handler(api, func), access)
@@ -281,4 +290,5 @@ def routes(api: Api) -> list[Route]:
         route("POST", "/api/events/{event_type}", post_event, Access.ADMIN),
         route("POST", "/api/template", post_template, Access.CONFIG),
         route("GET", "/api/camera_proxy/{entity_id}", camera_proxy, Access.USER),
+        route("GET", "/api/shouwang/openapi.yaml", openapi, Access.USER),
     ]
