@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,9 +68,7 @@ class SimulatedDevices:
         self.commands: list[tuple[str, str]] = []  # (topic, payload) received, newest last
         self._lock = threading.Lock()
         self._connected = threading.Event()
-        self._client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id="shouwang-demo-devices"
-        )
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="shouwang-demo-devices")
         self._client.will_set(f"{BASE}/status", "offline", qos=1, retain=True)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
