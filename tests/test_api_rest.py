@@ -277,3 +277,21 @@ async def test_check_config(api: ApiHub, client: aiohttp.ClientSession) -> None:
     assert "configuration.yaml:" in result["errors"] and str(config) not in result["errors"]
     status, _ = await request(client, api, "POST", "/api/config/core/check_config", "guard")
     assert status == 403
+
+
+async def test_device_failures_are_reported(api: ApiHub, client: aiohttp.ClientSession) -> None:
+    # the simulated door cannot unlatch: the platform says so, the API passes it on as a 500
+    status, error = await request(
+        client, api, "POST", "/api/services/lock/open", "staff",
+        json={"entity_id": "lock.door_101"},
+    )  # fmt: skip
+    assert status == 500 and isinstance(error, dict) and "lock.door_101" in error["message"]
+    camera = api.hub.entities.get("camera.camera_101")
+    assert camera is not None
+
+    async def no_image() -> bytes | None:
+        return None
+
+    camera.camera_image = no_image  # type: ignore[method-assign]
+    status, error = await request(client, api, "GET", "/api/camera_proxy/camera.camera_101")
+    assert (status, error) == (503, {"message": "The camera has no image right now."})
