@@ -207,6 +207,9 @@ async def websocket(
                 if len(latencies) >= events:
                     received.set()
 
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, conn.send, {"do": "rss"})
+        before_rss = (await loop.run_in_executor(None, conn.recv))["rss_mb"]
         start = time.perf_counter()
         sockets = []
         for batch in range(0, len(tokens), 100):  # connect in batches: no accept-queue storm
@@ -215,7 +218,6 @@ async def websocket(
             )
         connect_s = time.perf_counter() - start
         listeners = [asyncio.create_task(listen(i, ws)) for i, ws in enumerate(sockets)]
-        loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, conn.send, {"do": "rss"})
         idle_rss = (await loop.run_in_executor(None, conn.recv))["rss_mb"]
         await loop.run_in_executor(None, conn.send, {"do": "fire", "events": events, "rate": rate})
@@ -241,6 +243,7 @@ async def websocket(
         "latency_p50_ms": percentile(0.50),
         "latency_p99_ms": percentile(0.99),
         "latency_max_ms": round(ordered[-1] * 1000, 2) if ordered else None,
+        "hub_rss_before_clients_mb": round(before_rss, 1),
         "hub_rss_idle_mb": round(idle_rss, 1),
         "hub_rss_after_mb": round(fired["rss_mb"], 1),
     }
