@@ -304,6 +304,10 @@ async def test_registry_scoped(api: ApiHub, client: aiohttp.ClientSession) -> No
     assert "19954699758" not in text and "310104198610202954" not in text  # masked only
     status, everyone = await call(client, api, "GET", "/api/shouwang/registry/people", "guard")
     assert len(everyone) == 3
+    # birth dates are for those who keep the registry
+    assert all("birth_date" not in person for person in everyone + people)
+    status, staff_view = await call(client, api, "GET", "/api/shouwang/registry/people", "staff")
+    assert {p["person_id"]: p["birth_date"] for p in staff_view}["R00001"] == "1986-10-20"
 
     status, vehicles = await call(client, api, "GET", "/api/shouwang/registry/vehicles", "resident")
     assert [v["plate"] for v in vehicles] == ["沪AD67204"]

@@ -1,7 +1,8 @@
 """Read-only registry endpoints (``/api/shouwang/registry/…``): places, households, people and
 vehicles. Whoever reads everything (staff, guards, service accounts) sees the whole community;
 a resident sees only their own households, their members and vehicles. Personal data is only
-ever in the masked form the registry keeps (ID and phone numbers masked)."""
+ever in the masked form the registry keeps (ID and phone numbers masked), and birth dates only
+to staff and admins."""
 
 from __future__ import annotations
 
@@ -35,6 +36,18 @@ def _visible_households(user: User, scope: Scope, registry: Registry) -> set[str
 
 def _plain(item: Any) -> dict[str, Any]:
     return dataclasses.asdict(item)
+
+
+#: fields of a person only those who edit the registry (staff, admins) are shown
+STAFF_ONLY_FIELDS = ("birth_date",)
+
+
+def _person(user: User, person: Any) -> dict[str, Any]:
+    data = _plain(person)
+    if not allowed(user, Access.CONFIG):
+        for name in STAFF_ONLY_FIELDS:
+            data.pop(name, None)
+    return data
 
 
 async def places(api: Api, request: web.Request) -> web.StreamResponse:
@@ -73,7 +86,10 @@ async def household(api: Api, request: web.Request) -> web.StreamResponse:
     return json_response(
         {
             **_plain(found),
-            "members": [_plain(person) for person in registry.household_members(household_id)],
+            "members": [
+                _person(user_of(request), person)
+                for person in registry.household_members(household_id)
+            ],
             "vehicles": [
                 _plain(vehicle)
                 for plate, vehicle in sorted(registry.vehicles.items())
@@ -86,9 +102,10 @@ async def household(api: Api, request: web.Request) -> web.StreamResponse:
 async def people(api: Api, request: web.Request) -> web.StreamResponse:
     registry = _registry(api)
     mine = _visible_households(user_of(request), scope_of(request), registry)
+    user = user_of(request)
     return json_response(
         [
-            _plain(person)
+            _person(user, person)
             for person_id, person in sorted(registry.people.items())
             if mine is None or person.household_id in mine
         ]
