@@ -15,32 +15,24 @@ import argparse
 import asyncio
 import json
 import logging
-import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
+from .clock import Clock
 from .config import CONFIG_FILE, ensure_config_dir, load_config_dir
+
+if TYPE_CHECKING:
+    from .hub import Hub
 
 DEFAULT_CONFIG_DIR = Path.home() / ".shouwang"
 # The repository's starter automations (found next to core/ in a source or editable install;
 # a wheel does not ship them yet, and the demo then runs without them).
 BUNDLED_AUTOMATIONS = Path(__file__).resolve().parents[1] / "automations"
-
-DEMO_CONFIGURATION = """\
-# The demo community: simulated devices on the hub's own bus.
-shouwang:
-  name: 示例花园 (demo)
-  time_zone: Asia/Shanghai
-  latitude: 31.2304
-  longitude: 121.4737
-demo:
-  interval: 2
-"""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("-c", "--config", type=Path, default=None, help="keep the demo's files here")
     demo.add_argument(
         "--duration", type=float, default=None, help="stop after this many seconds (default: run)"
+    )
+    demo.add_argument(
+        "--speed",
+        type=float,
+        default=144.0,
+        help="simulated seconds per real second (144: a day in 10 min)",
+    )
+    demo.add_argument("--start", default=None, help="simulated start, local HH:MM (default 19:50)")
+    demo.add_argument(
+        "--mqtt", default=None, help="external broker mqtt://HOST[:PORT] (default: embedded)"
+    )
+    demo.add_argument(
+        "--port", type=int, default=8123, help="HTTP port of the console (0: any free)"
     )
     check = commands.add_parser("check-config", help="validate a config directory")
     check.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
@@ -141,34 +146,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         if args.config is None:
             with tempfile.TemporaryDirectory(prefix="shouwang-demo-") as tmp:
-                return _run_demo(Path(tmp), args.duration)
-        return _run_demo(args.config, args.duration)
+                return _run_demo(Path(tmp), args)
+        return _run_demo(args.config, args)
     return asyncio.run(run_hub(args.config))
 
 
-def _run_demo(config_dir: Path, duration: float | None) -> int:
-    config_dir.mkdir(parents=True, exist_ok=True)
-    path = config_dir / CONFIG_FILE
-    if not path.exists():
-        path.write_text(DEMO_CONFIGURATION, encoding="utf-8")
-    automations = config_dir / "automations"
-    if not automations.exists() and BUNDLED_AUTOMATIONS.is_dir():
-        automations.mkdir()
-        for source in sorted(BUNDLED_AUTOMATIONS.glob("*.yaml")):
-            shutil.copyfile(source, automations / source.name)
+def _run_demo(config_dir: Path, args: argparse.Namespace) -> int:
+    from shouwang.integrations.demo.runner import run_demo, run_options
+
     print(f"Shouwang {__version__} demo community; config in {config_dir}; Ctrl-C stops it.")
-    return asyncio.run(run_hub(config_dir, duration))
+    return asyncio.run(
+        run_demo(config_dir, run_hub, automations_source=BUNDLED_AUTOMATIONS, **run_options(args))
+    )
 
 
-async def run_hub(config_dir: Path, duration: float | None = None) -> int:
-    """Run a hub until Ctrl-C/SIGTERM (or ``duration`` seconds); returns the exit code."""
+async def run_hub(
+    config_dir: Path,
+    duration: float | None = None,
+    *,
+    clock: Clock | None = None,
+    after_start: Callable[[Hub], Awaitable[None]] | None = None,
+) -> int:
+    """Run a hub until Ctrl-C/SIGTERM (or ``duration`` seconds); returns the exit code.
+    ``clock``: the demo's simulated time; ``after_start``: work once the hub runs."""
     from .hub import Hub  # imported here so `--version` and `--help` stay instant
 
-    hub = Hub(config_dir)
+    hub = Hub(config_dir, clock=clock)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: hub.create_task(hub.stop(), "signal stop"))
     await hub.start()
+    if after_start is not None:
+        await after_start(hub)
     if duration is not None:
         loop.call_later(duration, lambda: hub.create_task(hub.stop(), "duration stop"))
     exit_code = await hub.wait_stopped()

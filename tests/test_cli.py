@@ -42,11 +42,11 @@ def test_check_config_ok_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "4 error(s)" in err
 
 
-@pytest.mark.parametrize("command", [["run", "-c"], ["demo", "-c"]])
+@pytest.mark.parametrize("command", [["run"], ["demo", "--port", "0"]])
 def test_run_and_demo_stop_cleanly_on_sigterm(tmp_path: Path, command: list[str]) -> None:
     config_dir = tmp_path / "cfg"
     process = subprocess.Popen(
-        [*SHOUWANG, "--log-level", "INFO", *command, str(config_dir)],
+        [*SHOUWANG, "--log-level", "INFO", *command, "-c", str(config_dir)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -65,3 +65,7 @@ def test_run_and_demo_stop_cleanly_on_sigterm(tmp_path: Path, command: list[str]
     assert process.returncode == 0, log
     assert "Stopped" in log
     assert (config_dir / "configuration.yaml").exists()
+    if command[0] == "demo":
+        assert "Traceback" not in log, log
+        assert "not set up" not in log, log  # every integration of the demo came up
+        assert "Demo logins:" in log and "zhuhu" in log and "/console" in log

@@ -1,0 +1,136 @@
+"""``shouwang demo``: the whole demo community on one machine, on simulated time.
+
+Starts the embedded MQTT broker (or uses ``--mqtt URL``), prepares the config directory
+(:mod:`.prepare`), runs a hub on a :class:`~shouwang.core.clock.ScaledClock` — by default the day
+runs 144 times faster than real time, so a whole day takes ten minutes, starting at 19:50 local
+time, shortly before the evening scenarios — starts the simulated field devices
+(:mod:`.mqtt_devices`), creates one login per role and prints them with the console's address.
+
+Not done yet (the next step of the demo): the scripted day itself — residents' faces at the north
+gate in the morning rush, visitors with passes, the blocked plate at the car lane, the stranger
+at 23:30 — played through a Frigate simulator and the door station. Until then the demo runs the
+community's devices, rules and panels with no scripted traffic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from shouwang.core.clock import ScaledClock
+
+from . import prepare as demo_prepare
+from .broker import EmbeddedBroker, free_port
+from .mqtt_devices import SimulatedDevices
+
+if TYPE_CHECKING:
+    from shouwang.core.hub import Hub
+
+_LOGGER = logging.getLogger(__name__)
+
+TIME_ZONE: Final = ZoneInfo("Asia/Shanghai")
+DEFAULT_SPEED: Final = 144.0  # a day in ten minutes
+DEFAULT_START: Final = time(19, 50)
+DEFAULT_HTTP_PORT: Final = 8123
+
+RunHub = Callable[..., Awaitable[int]]
+
+
+def simulated_start(today: date, at: time = DEFAULT_START) -> datetime:
+    """When the simulated day starts: ``at`` local time today."""
+    return datetime.combine(today, at, TIME_ZONE)
+
+
+def parse_mqtt_url(url: str) -> tuple[str, int]:
+    """``mqtt://host[:port]`` → (host, port); a clear error for anything else."""
+    parts = urlsplit(url if "://" in url else f"mqtt://{url}")
+    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+        raise ValueError(f"--mqtt {url!r}: expected mqtt://HOST[:PORT]")
+    return parts.hostname, parts.port or 1883
+
+
+async def create_logins(hub: Hub, logins: tuple[demo_prepare.DemoLogin, ...]) -> None:
+    """The demo's accounts, created once (a kept demo directory reuses them)."""
+    auth = hub.integrations.runtime("auth")
+    for login in logins:
+        if auth.user_by_name(login.username) is None:
+            await auth.create_user(login.username, login.role, login.households, login.password)
+
+
+def banner(
+    http_port: int, logins: tuple[demo_prepare.DemoLogin, ...], start: datetime, speed: float
+) -> str:
+    lines = [
+        f"Open http://127.0.0.1:{http_port}/console (staff, guards) or /panel (residents).",
+        "Demo logins:",
+        *(f"  {login.role:<9} {login.username:<8} {login.password}" for login in logins),
+        f"Simulated time starts {start:%Y-%m-%d %H:%M} (Asia/Shanghai) and runs {speed:g}x "
+        f"({timedelta(days=1) / speed} per simulated day).",
+    ]  # fmt: skip
+    return "\n".join(lines)
+
+
+async def run_demo(
+    config_dir: Path,
+    run_hub: RunHub,
+    *,
+    duration: float | None = None,
+    speed: float = DEFAULT_SPEED,
+    start_at: time = DEFAULT_START,
+    mqtt_url: str | None = None,
+    http_port: int = DEFAULT_HTTP_PORT,
+    automations_source: Path | None = None,
+) -> int:
+    """Run the demo until stopped; ``run_hub`` is the CLI's hub runner (signals, duration)."""
+    broker: EmbeddedBroker | None = None
+    if mqtt_url is None:
+        broker = EmbeddedBroker(port=0)
+        await broker.start()
+        host, port = broker.host, broker.port
+    else:
+        host, port = parse_mqtt_url(mqtt_url)
+    today = datetime.now(TIME_ZONE).date()
+    start = simulated_start(today, start_at)
+    people = await asyncio.to_thread(
+        demo_prepare.prepare, config_dir, today=today, mqtt_host=host, mqtt_port=port,
+        frigate_url=f"http://127.0.0.1:{free_port()}", http_port=http_port,
+        automations_source=automations_source,
+    )  # fmt: skip
+    logins = demo_prepare.demo_logins(people)
+    devices = SimulatedDevices(
+        host, port, list(demo_prepare.DOORS), list(demo_prepare.SENSORS), demo_prepare.SIRENS
+    )
+
+    async def after_start(hub: Hub) -> None:
+        await create_logins(hub, logins)
+        await asyncio.to_thread(devices.start)
+        actual_port = getattr(hub.integrations.runtime("http"), "port", http_port)
+        print(banner(actual_port, logins, start, speed), flush=True)
+
+    try:
+        clock = ScaledClock(start, speed)
+        return await run_hub(config_dir, duration, clock=clock, after_start=after_start)
+    finally:
+        await asyncio.to_thread(_stop_quietly, devices)
+        if broker is not None:
+            await broker.stop()
+
+
+def _stop_quietly(devices: SimulatedDevices) -> None:
+    try:
+        devices.stop()
+    except Exception as err:  # never connected, or the broker went first
+        _LOGGER.debug("demo devices: %s", err)
+
+
+def run_options(args: Any) -> dict[str, Any]:
+    """The keyword arguments of :func:`run_demo` from the CLI's parsed arguments."""
+    start = time.fromisoformat(args.start) if args.start else DEFAULT_START
+    return {"duration": args.duration, "speed": args.speed, "start_at": start,
+            "mqtt_url": args.mqtt, "http_port": args.port}  # fmt: skip
