@@ -18,7 +18,7 @@ setup(
     packages=packages,
     package_dir=MAPPED,
     package_data={
-        "shouwang.integrations": ["*/manifest.json", "*/*.yaml"],
+        "shouwang.integrations": ["*/manifest.json", "*/*.yaml", "*/www/*"],
         "shouwang.core": ["py.typed"],
     },
     include_package_data=True,

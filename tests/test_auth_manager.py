@@ -51,6 +51,8 @@ async def test_user_validation(tmp_path: Path, clock: ManualClock) -> None:
             await auth.create_user("x", "root", [], PASSWORD)
         with pytest.raises(AuthError, match="at least 8"):
             await auth.create_user("x", "staff", [], "short")
+        with pytest.raises(AuthError, match="at most 1024"):
+            await auth.create_user("x", "staff", [], "x" * 1025)
         with pytest.raises(AuthError, match="1 to 64"):
             await auth.create_user("  ", "staff", [], PASSWORD)
         await auth.create_user("Li", "staff", [], PASSWORD)
@@ -224,6 +226,8 @@ async def test_lockout_per_username_and_address_and_it_expires(
         with pytest.raises(LoginLocked) as locked:
             await auth.login("staff1", PASSWORD, attacker)  # even the right password
         assert locked.value.retry_after == LOCKOUT
+        with pytest.raises(LoginLocked):  # other spellings of the name are the same account
+            await auth.login(" Staff1 ", PASSWORD, attacker)
         # the real user, at their own address, is not locked out by the attacker
         assert (await auth.login("staff1", PASSWORD, home)).name == "staff1"
         # attempts during the lockout do not extend it
@@ -345,5 +349,36 @@ async def test_auth_needs_a_config_dir(clock: ManualClock) -> None:
         await hub.integrations.setup_many({"auth": None})
         assert "auth" in hub.integrations.failed
         assert "http" not in hub.integrations.loaded
+    finally:
+        await hub.stop(timeout=1)
+
+
+async def test_store_on_postgresql(postgres_url: str, tmp_path: Path, clock: ManualClock) -> None:
+    (tmp_path / "configuration.yaml").write_text(
+        f"auth:\n  db_url: {postgres_url}\n", encoding="utf-8"
+    )
+    from shouwang.core.hub import Hub
+
+    hub = Hub(tmp_path, clock=clock)
+    await hub.start()
+    try:
+        auth = auth_of(hub)
+        user = await auth.create_user("李主任", "staff", [], PASSWORD)
+        token, record = await auth.create_long_lived_token(user.id, "nvr")
+        refresh, _access = await auth.create_refresh_token(user, CLIENT_ID)
+        await auth.set_active(user.id, True)
+    finally:
+        await hub.stop(timeout=1)
+    assert not (tmp_path / "shouwang.db").exists()
+    hub = Hub(tmp_path, clock=clock)
+    await hub.start()
+    try:
+        auth = auth_of(hub)
+        assert await auth.validate_access_token(token) == user
+        assert auth.access_token_from_refresh(refresh, CLIENT_ID) is not None
+        assert await auth.login("李主任", PASSWORD, "10.0.0.1") == user
+        assert await auth.revoke_token(record.id)
+        await auth.delete_user(user.id)
+        assert auth.users() == []
     finally:
         await hub.stop(timeout=1)

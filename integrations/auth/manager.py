@@ -37,6 +37,7 @@ SYNC_INTERVAL: Final = 30.0
 AUTH_CODE_LIFETIME: Final = 10 * 60.0
 LONG_LIVED_DAYS: Final = 3650
 MIN_PASSWORD_LENGTH: Final = 8
+MAX_PASSWORD_LENGTH: Final = 1024
 _ALGORITHM: Final = "HS256"
 _HASHER: Final = PasswordHasher()
 # verified against when the username is unknown, so both cases cost the same time
@@ -63,11 +64,15 @@ def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` (blocking, ~50 ms)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(f"password must have at most {MAX_PASSWORD_LENGTH} characters")
     return _HASHER.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Whether ``password`` matches (blocking); constant work when there is no hash."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        password = ""  # still verified (against nothing), so the time taken says nothing
     try:
         return _HASHER.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
     except (VerificationError, InvalidHashError):

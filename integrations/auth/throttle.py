@@ -49,7 +49,8 @@ class LoginThrottle:
 
     @staticmethod
     def _keys(username: str, address: str) -> list[tuple[str, str, str]]:
-        return [("pair", username.casefold(), address), ("address", "", address)]
+        # the account's own spelling rule (trimmed, case-insensitive): " Admin" is "admin"
+        return [("pair", username.strip().casefold(), address), ("address", "", address)]
 
     def locked_for(self, username: str, address: str) -> float:
         """Seconds until this username may try again from this address (0: now)."""

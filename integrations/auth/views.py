@@ -1,6 +1,9 @@
 """Auth over HTTP: Home Assistant's login flow and token endpoint (so its apps and client
 libraries sign in unchanged), plus account and token management for admins.
 
+* ``GET /auth/authorize?client_id=…&redirect_uri=…&state=…`` — the sign-in page Home
+  Assistant's apps open (``www/authorize.html``): it runs the login flow below and sends the
+  browser to ``redirect_uri?code=…&state=…``.
 * ``GET /auth/providers`` — the one provider, ``homeassistant`` (username and password).
 * ``POST /auth/login_flow`` ``{client_id, handler: ["homeassistant", null], redirect_uri}`` ->
   a ``form`` step; ``POST /auth/login_flow/<flow_id>`` ``{client_id, username, password}`` ->
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import math
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
@@ -347,11 +352,23 @@ def _token_error(error: str, description: str, status: int = 400) -> web.Respons
     return _json({"error": error, "error_description": description}, status, NO_STORE)
 
 
+def static_file(path: Path) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """A handler answering with one file of ours."""
+
+    async def serve(_request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(path, headers=NO_STORE)
+
+    return serve
+
+
 def register(server: HttpServer, auth: AuthManager) -> AuthViews:
     """Add the auth routes to the server."""
     views = AuthViews(auth)
     add = server.add_route
     add("GET", "/auth/providers", views.providers, access=Access.PUBLIC)
+    www = Path(__file__).parent / "www"
+    add("GET", "/auth/authorize", static_file(www / "authorize.html"), access=Access.PUBLIC)
+    server.add_static("/auth/static", www, access=Access.PUBLIC)
     add("POST", "/auth/login_flow", views.start_flow, access=Access.PUBLIC)
     add("POST", "/auth/login_flow/{flow_id}", views.step_flow, access=Access.PUBLIC)
     add("DELETE", "/auth/login_flow/{flow_id}", views.delete_flow, access=Access.PUBLIC)
