@@ -1,0 +1,1 @@
+"""Browser tests: the staff console and household panel in real headless Chromium."""
