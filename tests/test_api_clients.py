@@ -31,7 +31,7 @@ async def api(tmp_path: Path, clock: ManualClock) -> AsyncIterator[ApiHub]:
 
 async def test_hass_client_reads_states_and_calls_a_service(api: ApiHub) -> None:
     async with HomeAssistantClient(api.ws_url, api.tokens["resident"]) as client:
-        assert client.version == "0.1.0"
+        assert client.version == "2025.4.0"
         states = await client.get_states()
         assert sorted(s["entity_id"] for s in states) == ["camera.camera_101", "lock.door_101"]
         config = await client.get_config()

@@ -11,6 +11,7 @@ import aiohttp
 import orjson
 import pytest
 
+from shouwang.core import __version__
 from shouwang.core.clock import ManualClock
 
 from .test_api_support import JPEG, ApiHub, start_api_hub
@@ -62,6 +63,8 @@ async def test_config_shape(api: ApiHub, client: aiohttp.ClientSession) -> None:
     assert config["unit_system"]["temperature"] == "°C"
     assert config["state"] == "RUNNING"
     assert config["config_dir"] is None  # the server's path is not a client's business
+    assert config["version"] == "2025.4.0"  # the HA API level mirrored
+    assert config["shouwang_version"] == __version__
 
 
 async def test_states_list_scoped_per_user(api: ApiHub, client: aiohttp.ClientSession) -> None:

@@ -86,11 +86,11 @@ async def connect(session: aiohttp.ClientSession, api: ApiHub, role: str) -> Cli
 async def test_handshake(api: ApiHub, session: aiohttp.ClientSession) -> None:
     async with session.ws_connect(api.ws_url) as ws:
         first = orjson.loads((await ws.receive(timeout=TIMEOUT)).data)
-        assert first == {"type": "auth_required", "ha_version": "0.1.0"}
+        assert first == {"type": "auth_required", "ha_version": "2025.4.0"}
         await ws.send_str('{"type": "auth", "access_token": "' + api.tokens["guard"] + '"}')
         assert orjson.loads((await ws.receive(timeout=TIMEOUT)).data) == {
             "type": "auth_ok",
-            "ha_version": "0.1.0",
+            "ha_version": "2025.4.0",
         }
 
 

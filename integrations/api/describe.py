@@ -11,8 +11,11 @@ from shouwang.core import __version__
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
 
-#: reported as ``ha_version`` and ``version``: clients read it as the server's version
-VERSION: Final = __version__
+#: reported as ``ha_version`` (WebSocket) and ``version`` (config): the Home Assistant release
+#: whose API this one mirrors. Clients compare it against HA releases to decide which protocol
+#: features to use (``coalesce_messages`` from 2022.9 on, for one), so it is the API level,
+#: not Shouwang's own version, which the config reports as ``shouwang_version``.
+VERSION: Final = "2025.4.0"
 
 # Shouwang keeps SI units everywhere; clients expect the mapping
 _UNIT_SYSTEM: Final = {
@@ -47,6 +50,7 @@ def config(hub: Hub) -> dict[str, Any]:
         "allowlist_external_urls": [],
         "whitelist_external_dirs": [],
         "version": VERSION,
+        "shouwang_version": __version__,
         "config_source": "yaml",
         "recovery_mode": False,
         "safe_mode": False,
