@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from shouwang.core.clock import ManualClock
 from shouwang.core.entity import DeviceInfo
 from shouwang.core.events import Context
@@ -135,9 +133,3 @@ async def add_community(hub: Hub) -> None:
         return {"echo": call.data}
 
     hub.services.register("tests", "echo", echo, supports_response=SupportsResponse.OPTIONAL)
-
-
-async def get(client: aiohttp.ClientSession, url: str, role: str | None, api: ApiHub) -> Any:
-    headers = api.headers(role) if role else {}
-    async with client.get(url, headers=headers) as response:
-        return response.status, await response.read()
