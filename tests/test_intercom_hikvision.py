@@ -320,3 +320,27 @@ async def test_unknown_call_target_is_reported_at_setup(
         "intercom.stations.b01_door.call_target: target: no intercom station" in r.getMessage()
         for r in caplog.records
     )
+
+
+async def test_answered_on_a_device_outside_the_hub(
+    hub: Hub, clock: ManualClock, device: HikvisionSimulator
+) -> None:
+    manager = await setup_intercom(hub, device)
+    events = capture(hub, "intercom_call")
+    device.status = "ring"
+    await clock.advance(2)
+    await until(lambda: bool(manager.calls))
+    device.status = "onCall"  # a Hikvision indoor station picked up, not through the hub
+    await clock.advance(2)
+    await until(lambda: hub.states.is_state("intercom.guard_room", "idle"))
+    assert hub.states.is_state("intercom.b01_door", "in_call")
+    await clock.advance(30)  # past the ring timeout: not missed, and the device is left alone
+    await manager.drain()
+    assert [e.data["phase"] for e in events] == ["ringing", "answered"]
+    assert events[-1].data["answered_by"] is None
+    assert device.signals == []
+    device.status = "idle"
+    await clock.advance(2)
+    await until(lambda: not manager.calls)
+    assert [e.data["phase"] for e in events][-1] == "ended"
+    assert manager.recent[-1].talk_seconds() == 32.0  # answered at +4 s, ended at +36 s

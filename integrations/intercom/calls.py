@@ -70,10 +70,10 @@ class Call:
     def participants(self) -> list[str]:
         """Entity ids of every station in the call now (caller first)."""
         found = [self.caller] if self.caller else []
-        if self.phase == PHASE_ANSWERED and self.answered_by:
-            found.append(self.answered_by)
-        else:
+        if self.phase != PHASE_ANSWERED:
             found.extend(self.stations)
+        elif self.answered_by:  # None: answered by a device the hub does not know
+            found.append(self.answered_by)
         return found
 
     def talk_seconds(self) -> float:

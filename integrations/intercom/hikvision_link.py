@@ -2,9 +2,11 @@
 
 * **Calls**: the station's call state is polled (``callStatus``, every ``poll_interval`` on the
   hub clock). ``ring`` while the hub has no call from the station places one to the station's
-  ``call_target`` (default: the first guard station); ``idle`` while the hub still has it means
-  the visitor hung up. When the call is answered or ended in the hub, the station gets
-  ``callSignal`` ``answer`` / ``hangUp`` (``reject`` if it was never answered).
+  ``call_target`` (default: the first guard station); ``onCall`` while it still rings in the
+  hub means a station outside the hub answered (the hub's stations stop ringing, nothing is
+  missed); ``idle`` while the hub still has it means the visitor hung up. When the call is
+  answered or ended in the hub, the station gets ``callSignal`` ``answer`` / ``hangUp``
+  (``reject`` if it was never answered).
 * **Door**: ``RemoteControl/door/<n>`` ``open``.
 * **Events**: the ``alertStream`` is read continuously; ``AccessControllerEvent`` major type 5
   (events) with minor 0x19/0x1a (door opened/closed normally) and any with a ``cardNo`` become
@@ -122,6 +124,9 @@ class HikvisionLink:
         try:
             if status == "ring" and mine is None:
                 await self._manager.call(self._call_target(), caller=self.entity_id)
+            elif status == "onCall" and mine is not None and mine.phase == "ringing":
+                # answered on a device outside the hub (a Hikvision indoor station)
+                await self._manager.answered_elsewhere(mine.call_id, origin=self.entity_id)
             elif status == "idle" and mine is not None and previous in ("ring", "onCall"):
                 await self._manager.hangup(
                     self.entity_id, call_id=mine.call_id, origin=self.entity_id

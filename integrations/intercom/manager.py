@@ -269,6 +269,28 @@ class CallManager:
         await self._tell(others, "hangup", call)
         return call
 
+    async def answered_elsewhere(self, call_id: str, *, origin: str | None = None) -> Call:
+        """The calling device reports its call answered by a station the hub does not know
+        (a vendor indoor station talking to it directly): the hub's stations stop ringing,
+        the call counts as answered (``answered_by`` None) and the call timeout applies."""
+        call = self._find_call(None, call_id, PHASE_RINGING)
+        self._cancel_timer(call.call_id)
+        before = call.participants()
+        call.phase = PHASE_ANSWERED
+        call.answered_at = self._hub.clock.now()
+        self._track(call, before)
+        self._timers[call.call_id] = track_point_in_time(
+            self._hub,
+            call.answered_at + self.call_timeout,
+            lambda _now: self._talk_expired(call.call_id),
+        )
+        context = call.context.child()
+        self._refresh(before, context)
+        self._fire(call)
+        self._save(call)
+        await self._tell([s for s in call.stations if s != origin], "hangup", call)
+        return call
+
     async def decline(
         self,
         entity_id: str | None,

@@ -143,7 +143,7 @@ class MqttLink:
         await self._send("answer", {"call_id": call.call_id, "answered_by": call.answered_by})
 
     async def hangup(self, call: Call) -> None:
-        reason = call.end_reason or ("answered_elsewhere" if call.answered_by else "declined")
+        reason = call.end_reason or ("answered_elsewhere" if call.answered_at else "declined")
         await self._send("hangup", {"call_id": call.call_id, "reason": reason})
 
     async def unlock(self, door: int | None, call: Call | None) -> None:
