@@ -10,9 +10,11 @@ someone reads them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import tempfile
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
@@ -240,22 +242,37 @@ class TraceStore:
         except (OSError, ValueError, KeyError, AttributeError) as err:
             _LOGGER.error("Cannot read saved traces from %s: %s", self.path, err)
 
-    def save(self) -> None:
-        """Write every finished trace atomically (write then rename)."""
-        if self.path is None:
-            return
-        payload = {
+    def payload(self) -> dict[str, Any]:
+        """What :meth:`write` saves: every finished trace. Take it on the event loop (the
+        traces change there), then write it from an executor; the store is clean after."""
+        self.dirty = False
+        return {
             "version": STORE_VERSION,
             "traces": {
                 automation_id: [t.as_dict() for t in queue if _finished(t)]
                 for automation_id, queue in self._traces.items()
             },
         }
+
+    def write(self, payload: dict[str, Any]) -> None:
+        """Write a :meth:`payload` atomically (blocking): a temporary file of its own, renamed
+        over the store, so overlapping saves never see each other's half-written file."""
+        if self.path is None:
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, self.path)
-        self.dirty = False
+        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".traces-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                stream.write(json.dumps(payload, ensure_ascii=False))
+            os.replace(temporary, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+
+    def save(self) -> None:
+        """Write every finished trace now (blocking; for the shell and tests)."""
+        self.write(self.payload())
 
 
 def _finished(trace: Trace | StoredTrace) -> bool:

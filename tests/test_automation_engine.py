@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -379,3 +380,18 @@ async def test_yaml_syntax_error_on_reload_keeps_the_running_set(
     assert len(from_a) == 1
     assert hub.states.is_state("automation.a", "on")
     await hub.stop()
+
+
+def test_overlapping_trace_saves_never_collide(tmp_path: Path) -> None:
+    """Saves from several executor threads at once: each writes its own temporary file, the
+    store is always a whole JSON document, no temporary file is left behind."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shouwang.core.trace import TraceStore
+
+    store = TraceStore(tmp_path / ".storage" / "traces.json")
+    payloads = [{"version": 1, "traces": {f"a{i}": []}} for i in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(store.write, payloads))
+    assert json.loads((tmp_path / ".storage" / "traces.json").read_text()) in payloads
+    assert [p.name for p in (tmp_path / ".storage").iterdir()] == ["traces.json"]

@@ -57,6 +57,7 @@ class AutomationRuntime:
         self._signature: tuple[tuple[str, int, int], ...] = ()
         self._files: list[Path] = []
         self._save_pending = False
+        self._save_lock = asyncio.Lock()
 
     async def load(self, block: Any) -> LoadResult:
         result = await self.hub.loop.run_in_executor(
@@ -174,8 +175,10 @@ class AutomationRuntime:
         track_point_in_time(self.hub, self.hub.clock.now() + SAVE_DELAY, save)
 
     async def save_traces(self) -> None:
-        if self.traces.dirty:
-            await self.hub.loop.run_in_executor(None, self.traces.save)
+        async with self._save_lock:  # one write at a time, the newest payload last
+            if self.traces.dirty:
+                payload = self.traces.payload()
+                await self.hub.loop.run_in_executor(None, self.traces.write, payload)
 
 
 async def setup(hub: Hub, config: Any) -> AutomationRuntime:
