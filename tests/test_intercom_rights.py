@@ -234,3 +234,10 @@ async def test_accounts_resident_guard_and_disabled(
         await unlock(hub, "intercom.b01_u1_door", gone.id)
     assert len(locks["lock.b02_u1"].unlocks) == 1
     assert len(locks["lock.b01_u1"].unlocks) == 1
+
+
+async def test_calling_a_registered_household_without_a_panel(hub: Hub) -> None:
+    with pytest.raises(ServiceError, match="household B03-U2-0501 has no indoor station"):
+        await hub.services.call("intercom", "call", {"target": "B03-U2-0501"}, blocking=True)
+    with pytest.raises(ServiceError, match=r"no intercom station or household .*'B09-U9-0909'"):
+        await hub.services.call("intercom", "call", {"target": "B09-U9-0909"}, blocking=True)

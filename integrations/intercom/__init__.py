@@ -175,6 +175,7 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> CallManager | bool:
             return hub.clock.now().date()
 
         resolvers.append(registry_resolver(registry, today))
+        manager.known_household = lambda household: household in registry.households
     if resolvers:
         manager.resolve_user = first_of(*resolvers)
     entities = []

@@ -82,6 +82,8 @@ class CallManager:
         self._timers: dict[str, Any] = {}
         self._pending: set[asyncio.Task[Any]] = set()
         self.resolve_user: ActorResolver | None = None
+        #: whether a household id exists in the registry (for a clearer error), if loaded
+        self.known_household: Callable[[str], bool] | None = None
 
     # -- stations --------------------------------------------------------------------------
     def add_station(self, station: IntercomStation, link: StationLink) -> None:
@@ -148,6 +150,11 @@ class CallManager:
         ]
         if panels:
             return panels, target
+        if self.known_household is not None and self.known_household(target):
+            raise ServiceValidationError(
+                f"target: household {target} has no indoor station (add one under intercom: "
+                "stations: with kind: indoor and this household)"
+            )
         raise ServiceValidationError(
             f"target: no intercom station or household with an indoor station named {target!r}"
         )
