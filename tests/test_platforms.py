@@ -19,8 +19,10 @@ from shouwang.core.platforms import (
     AlarmControlPanelEntity,
     BinarySensorDeviceClass,
     BinarySensorEntity,
+    ButtonEntity,
     CameraEntity,
     CodeFormat,
+    EventEntity,
     GateEntity,
     IntercomEntity,
     LightEntity,
@@ -244,7 +246,9 @@ def test_platforms_table_maps_each_domain_to_its_class() -> None:
     assert set(PLATFORMS) == {
         "alarm_control_panel",
         "binary_sensor",
+        "button",
         "camera",
+        "event",
         "gate",
         "intercom",
         "light",
@@ -680,3 +684,47 @@ async def test_person_follows_sightings(hub: Hub) -> None:
     state = state_of(hub, person)
     assert state.state == "not_home"
     assert state.attributes["last_seen_place"] == "P-B1-U1"
+
+
+# -- button and event -----------------------------------------------------------------------
+class SimButton(ButtonEntity):
+    def __init__(self, name: str) -> None:
+        super().__init__(name, device_class="restart")
+        self.pressed = 0
+
+    async def press(self, *, context: Context | None = None) -> None:
+        self.pressed += 1
+
+
+async def test_button_press_records_the_time(hub: Hub, clock: ManualClock) -> None:
+    button = SimButton("Restart door station")
+    await add(hub, button)
+    assert state_of(hub, button).state == "unknown"
+    await hub.services.call(
+        "button", "press", target={"entity_id": button.entity_id}, blocking=True
+    )
+    assert button.pressed == 1
+    assert state_of(hub, button).state == clock.now().isoformat()
+    assert state_of(hub, button).attributes["device_class"] == "restart"
+    plain = ButtonEntity("Plain")
+    await add(hub, plain)
+    with pytest.raises(ServiceError, match="does not support press"):
+        await hub.services.call(
+            "button", "press", target={"entity_id": plain.entity_id}, blocking=True
+        )
+
+
+async def test_event_entity_records_type_and_data(hub: Hub, clock: ManualClock) -> None:
+    doorbell = EventEntity("Doorbell", event_types=["press", "hold"], device_class="doorbell")
+    await add(hub, doorbell)
+    assert state_of(hub, doorbell).state == "unknown"
+    doorbell.trigger_event("press", {"button": 2})
+    written = state_of(hub, doorbell)
+    assert written.state == clock.now().isoformat()
+    assert written.attributes["event_type"] == "press"
+    assert written.attributes["button"] == 2
+    assert written.attributes["event_types"] == ["press", "hold"]
+    with pytest.raises(ValueError, match="not one of its event types"):
+        doorbell.trigger_event("explode")
+    with pytest.raises(ValueError, match="at least one event type"):
+        EventEntity("Nothing", event_types=[])

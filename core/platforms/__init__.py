@@ -12,7 +12,9 @@ from ..entity import Entity
 from ._common import NotSupportedError, ToggleEntity
 from .alarm_control_panel import AlarmControlPanelEntity, CodeFormat
 from .binary_sensor import BinarySensorDeviceClass, BinarySensorEntity
+from .button import ButtonEntity
 from .camera import CameraEntity
+from .event import EventEntity
 from .gate import GateEntity
 from .intercom import IntercomEntity
 from .light import LightEntity
@@ -27,7 +29,9 @@ PLATFORMS: Final[dict[str, type[Entity]]] = {
     for cls in (
         AlarmControlPanelEntity,
         BinarySensorEntity,
+        ButtonEntity,
         CameraEntity,
+        EventEntity,
         GateEntity,
         IntercomEntity,
         LightEntity,
@@ -44,8 +48,10 @@ __all__ = [
     "AlarmControlPanelEntity",
     "BinarySensorDeviceClass",
     "BinarySensorEntity",
+    "ButtonEntity",
     "CameraEntity",
     "CodeFormat",
+    "EventEntity",
     "GateEntity",
     "IntercomEntity",
     "LightEntity",

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any, Final
 from shouwang.core.hub import HUB_STARTED, HubState
 from shouwang.core.triggers import register_trigger_platform
 
-from . import service
+from . import service, trigger
 from .client import MqttClient, MqttError, MqttMessage, MqttPayloadError
 from .config import CONFIG_SCHEMA
-from .trigger import MqttTriggerPlatform
+from .discovery import Discovery
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
@@ -89,11 +89,15 @@ async def setup(hub: Hub, config: dict[str, Any]) -> MqttClient:
     else:
         client.release_held()
     service.register(hub, client)
-    register_trigger_platform("mqtt", MqttTriggerPlatform())
+    register_trigger_platform("mqtt", trigger)
     if not await client.wait_connected(CONNECT_WAIT):
         _LOGGER.error(
             "MQTT broker %s:%d not reachable yet; retrying in the background",
             config["broker"],
             config["port"],
         )
+    if config["discovery"]:
+        client.discovery = Discovery(hub, client, config["discovery_prefix"])
+        await client.discovery.start()
+        hub.on_stop(client.discovery.stop)
     return client

@@ -23,7 +23,7 @@ import ssl
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 import orjson
 import paho.mqtt.client as paho
@@ -34,6 +34,9 @@ from paho.mqtt.reasoncodes import ReasonCode
 from shouwang.core.events import is_coroutine_callable
 
 from .config import topic_filter
+
+if TYPE_CHECKING:
+    from .discovery import Discovery
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -157,6 +160,9 @@ class MqttClient:
         # none may be held around paho calls: paho calls back holding its own mutexes)
         self._pending_acks: dict[int, asyncio.Future[None]] = {}
         self._will = dict(will) if will else None
+        #: Home Assistant discovery, when enabled (its own ``stats``)
+        self.discovery: Discovery | None = None
+        self._connection_listeners: list[Callable[[bool], None]] = []
         # Until the hub has started, messages nobody listens to yet (what the broker kept for
         # our session while we were away) are held for the subscriptions set up meanwhile.
         self._holding = True
@@ -313,6 +319,7 @@ class MqttClient:
                 self._birth["retain"],
             )
         self._connected_event.set()
+        self._tell_connection(True)
 
     def _connect_failed(self, reason: str) -> None:
         _LOGGER.error(
@@ -320,7 +327,10 @@ class MqttClient:
         )
 
     def _disconnected(self, reason: str) -> None:
-        if self.connected:
+        was_connected = self.connected
+        self.connected = False
+        self._connected_event.clear()
+        if was_connected:
             self.stats["disconnects"] += 1
             if not self._stopped:
                 _LOGGER.warning(
@@ -329,8 +339,20 @@ class MqttClient:
                     self.port,
                     reason,
                 )
-        self.connected = False
-        self._connected_event.clear()
+                self._tell_connection(False)
+
+    def _tell_connection(self, connected: bool) -> None:
+        for listener in list(self._connection_listeners):
+            try:
+                listener(connected)
+            except Exception:
+                _LOGGER.exception("MQTT connection listener %s failed", listener)
+
+    def on_connection_change(self, listener: Callable[[bool], None]) -> Callable[[], None]:
+        """Call ``listener(connected)`` on the hub loop whenever the connection is lost or
+        made again; returns the function that removes it."""
+        self._connection_listeners.append(listener)
+        return lambda: self._connection_listeners.remove(listener)
 
     def _drain(self) -> None:
         inbox = self._inbox

@@ -60,89 +60,95 @@ SCHEMA = schema(
 )
 
 
-class MqttTriggerPlatform:
-    """The platform object registered as ``mqtt``."""
+def attach(
+    hub: Hub, config: dict[str, Any], action: TriggerAction, info: TriggerInfo
+) -> Unsubscribe:
+    """Subscribe (through the shared client) and call ``action`` for each matching message."""
+    client = hub.integrations.loaded.get("mqtt")
+    if client is None or not isinstance(client.runtime, MqttClient):
+        raise RuntimeError(f"{info.name}: trigger mqtt needs the mqtt integration (add mqtt:)")
+    return _attach(hub, client.runtime, config, action, info)
 
-    SCHEMA = SCHEMA
 
-    def attach(
-        self, hub: Hub, config: dict[str, Any], action: TriggerAction, info: TriggerInfo
-    ) -> Unsubscribe:
-        client = hub.integrations.runtime("mqtt")
-        if not isinstance(client, MqttClient):  # pragma: no cover - defensive
-            raise RuntimeError("the mqtt integration is not loaded")
-        topic: str = config["topic"]
-        if is_template_string(topic):
-            rendered = hub.templates.template(topic).render(info.variables, parse_result=False)
-            topic = topic_filter(rendered)
-        wanted = config.get("payload")
-        if wanted is not None and is_template_string(wanted):
-            wanted = str(hub.templates.template(wanted).render(info.variables, parse_result=False))
-        value_template = config.get("value_template")
-        encoding: str = config["encoding"]
+def _attach(
+    hub: Hub,
+    client: MqttClient,
+    config: dict[str, Any],
+    action: TriggerAction,
+    info: TriggerInfo,
+) -> Unsubscribe:
+    topic: str = config["topic"]
+    if is_template_string(topic):
+        rendered = hub.templates.template(topic).render(info.variables, parse_result=False)
+        topic = topic_filter(rendered)
+    wanted = config.get("payload")
+    if wanted is not None and is_template_string(wanted):
+        wanted = str(hub.templates.template(wanted).render(info.variables, parse_result=False))
+    value_template = config.get("value_template")
+    encoding: str = config["encoding"]
 
-        def received(message: MqttMessage) -> None:
-            payload: str | bytes = message.payload
-            if encoding:
+    def received(message: MqttMessage) -> None:
+        payload: str | bytes = message.payload
+        if encoding:
+            try:
+                payload = message.payload.decode(encoding)
+            except UnicodeDecodeError:
+                client.count_malformed(message.topic, f"payload is not valid {encoding}")
+                return
+        payload_json: Any = None
+        has_json = False
+        if isinstance(payload, str):
+            try:
+                payload_json = orjson.loads(payload)
+                has_json = True
+            except orjson.JSONDecodeError:
+                pass
+        if wanted is not None:
+            value: Any = payload
+            if value_template is not None:
+                variables = {**info.variables, "value": payload}
+                if has_json:
+                    variables["value_json"] = payload_json
                 try:
-                    payload = message.payload.decode(encoding)
-                except UnicodeDecodeError:
-                    client.count_malformed(message.topic, f"payload is not valid {encoding}")
+                    value = hub.templates.template(value_template).render(
+                        variables, parse_result=False
+                    )
+                except TemplateError as err:
+                    _LOGGER.warning(
+                        "%s: mqtt trigger on %s: value_template failed: %s",
+                        info.name,
+                        message.topic,
+                        err,
+                    )
                     return
-            payload_json: Any = None
-            has_json = False
-            if isinstance(payload, str):
-                try:
-                    payload_json = orjson.loads(payload)
-                    has_json = True
-                except orjson.JSONDecodeError:
-                    pass
-            if wanted is not None:
-                value: Any = payload
-                if value_template is not None:
-                    variables = {**info.variables, "value": payload}
-                    if has_json:
-                        variables["value_json"] = payload_json
-                    try:
-                        value = hub.templates.template(value_template).render(
-                            variables, parse_result=False
-                        )
-                    except TemplateError as err:
-                        _LOGGER.warning(
-                            "%s: mqtt trigger on %s: value_template failed: %s",
-                            info.name,
-                            message.topic,
-                            err,
-                        )
-                        return
-                if str(value) != wanted:
-                    return
-            data = {
-                **info.base(PLATFORM),
-                "topic": message.topic,
-                "payload": payload,
-                "qos": message.qos,
-                "description": f"mqtt topic {message.topic}",
-            }
-            if has_json:
-                data["payload_json"] = payload_json
-            action(data, None)
+            if str(value) != wanted:
+                return
+        data = {
+            **info.base(PLATFORM),
+            "topic": message.topic,
+            "payload": payload,
+            "qos": message.qos,
+            "description": f"mqtt topic {message.topic}",
+        }
+        if has_json:
+            data["payload_json"] = payload_json
+        action(data, None)
 
-        state: dict[str, Any] = {"unsubscribe": None, "detached": False}
+    state: dict[str, Any] = {"unsubscribe": None, "detached": False}
 
-        async def subscribe() -> None:
-            unsubscribe = await client.subscribe(topic, received, config["qos"])
-            if state["detached"]:
-                unsubscribe()
-            else:
-                state["unsubscribe"] = unsubscribe
+    async def subscribe() -> None:
+        unsubscribe = await client.subscribe(topic, received, config["qos"])
+        if state["detached"]:
+            unsubscribe()
+        else:
+            state["unsubscribe"] = unsubscribe
 
-        hub.create_task(subscribe(), f"mqtt trigger {topic}")
+    hub.create_task(subscribe(), f"mqtt trigger {topic}")
 
-        def detach() -> None:
-            state["detached"] = True
-            if state["unsubscribe"] is not None:
-                state["unsubscribe"]()
-                state["unsubscribe"] = None
+    def detach() -> None:
+        state["detached"] = True
+        if state["unsubscribe"] is not None:
+            state["unsubscribe"]()
+            state["unsubscribe"] = None
 
-        return detach
+    return detach

@@ -1,0 +1,189 @@
+"""The MQTT integration through a real Mosquitto: relay latency and discovery speed.
+
+relay: a device (raw paho thread) publishes numbered messages at a fixed rate on
+``bench/in/<n>``; the hub's shared client receives them through a ``bench/in/+`` wildcard
+subscription and answers each with a QoS 1 publish on ``bench/out``; the device measures
+publish -> answer. That is the path every MQTT integration's traffic takes (paho thread ->
+hub loop -> callback -> publish -> ack).
+
+discovery: N retained binary_sensor configs (abbreviated keys, availability) are published,
+then the time until the hub has all N entities is measured, and then one state message per
+entity until every state is written.
+
+    .venv/bin/python bench/mqtt_client.py                       # 200 and 1000 msg/s, 10 s
+    .venv/bin/python bench/mqtt_client.py --rates 2000 --seconds 5 --entities 5000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from shouwang.core.hub import Hub  # noqa: E402
+from shouwang.integrations.mqtt import MqttClient, MqttMessage  # noqa: E402
+from tests.services import Mosquitto  # noqa: E402
+
+
+class Device:
+    """A raw paho client in its own thread: sends, and records when answers arrive."""
+
+    def __init__(self, broker: Mosquitto, subscribe: str | None = None) -> None:
+        self.arrived: dict[int, float] = {}
+        self._ready = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        if subscribe:
+            self.client.on_connect = lambda c, *_a: c.subscribe(subscribe, qos=1)
+            self.client.on_subscribe = lambda *_a: self._ready.set()
+        else:
+            self.client.on_connect = lambda *_a: self._ready.set()
+        self.client.on_message = self._message
+        self.client.max_inflight_messages_set(1000)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        if not self._ready.wait(10):
+            raise RuntimeError("device did not connect")
+
+    def _message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        self.arrived[int(msg.payload)] = time.perf_counter()
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+async def start_hub(broker: Mosquitto, discovery: bool, prefix: str = "bench_ha") -> Hub:
+    hub = Hub()
+    await hub.start()
+    block = {"broker": broker.host, "port": broker.port, "discovery": discovery}
+    if discovery:
+        block["discovery_prefix"] = prefix
+    await hub.integrations.setup_many({"mqtt": block})
+    return hub
+
+
+async def relay(rate: int, seconds: float, broker: Mosquitto) -> dict[str, Any]:
+    hub = await start_hub(broker, discovery=False)
+    client: MqttClient = hub.integrations.runtime("mqtt")
+
+    async def answer(message: MqttMessage) -> None:
+        await client.publish("bench/out", message.payload, qos=1)
+
+    await client.subscribe("bench/in/+", answer, qos=1)
+    device = Device(broker, "bench/out")
+    total = int(rate * seconds)
+    sent: dict[int, float] = {}
+
+    def send() -> None:  # paced in its own thread so the hub loop is only the receiver
+        start = time.perf_counter()
+        for n in range(total):
+            due = start + n / rate
+            while (now := time.perf_counter()) < due:
+                time.sleep(min(due - now, 0.001))
+            sent[n] = time.perf_counter()
+            device.client.publish(f"bench/in/{n % 16}", str(n), qos=1)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    deadline = time.perf_counter() + seconds + 15
+    # answers land in the device's paho thread: poll them (the timing is taken there)
+    while (len(device.arrived) < total or sender.is_alive()) and time.perf_counter() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    sender.join()
+    latencies = sorted((device.arrived[n] - sent[n]) * 1000 for n in sent if n in device.arrived)
+    device.stop()
+    await hub.stop(timeout=5)
+    quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "rate": rate,
+        "sent": total,
+        "answered": len(latencies),
+        "lost": total - len(latencies),
+        "p50_ms": round(quantiles[49], 2),
+        "p99_ms": round(quantiles[98], 2),
+        "max_ms": round(latencies[-1], 2) if latencies else None,
+    }
+
+
+async def discovery(entities: int, broker: Mosquitto) -> dict[str, Any]:
+    prefix = f"bench_ha_{int(time.time())}"
+    hub = await start_hub(broker, discovery=True, prefix=prefix)
+    device = Device(broker)
+    started = time.perf_counter()
+    for n in range(entities):
+        config = {
+            "name": f"Contact {n}",
+            "uniq_id": f"bench-contact-{n}",
+            "stat_t": f"bench/contact/{n}",
+            "avty_t": "bench/bridge",
+            "dev_cla": "door",
+            "dev": {"ids": [f"bench-dev-{n // 10}"], "name": f"Box {n // 10}"},
+        }
+        device.client.publish(
+            f"{prefix}/binary_sensor/c{n}/config", json.dumps(config), qos=1, retain=True
+        )
+    device.client.publish("bench/bridge", "online", qos=1, retain=True)
+    while len(hub.entities.all("binary_sensor")) < entities:  # noqa: ASYNC110 - 10 ms resolution
+        await asyncio.sleep(0.01)
+    discovered = time.perf_counter() - started
+    started = time.perf_counter()
+    for n in range(entities):
+        device.client.publish(f"bench/contact/{n}", "ON", qos=1)
+    while sum(1 for s in hub.states.all("binary_sensor") if s.state == "on") < entities:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    states = time.perf_counter() - started
+    for n in range(entities):  # leave the broker clean
+        device.client.publish(f"{prefix}/binary_sensor/c{n}/config", "", qos=1, retain=True)
+    device.client.publish("bench/bridge", "", qos=1, retain=True)
+    await hub.stop(timeout=5)
+    device.stop()
+    return {
+        "entities": entities,
+        "discovered_s": round(discovered, 2),
+        "per_entity_ms": round(discovered / entities * 1000, 3),
+        "first_states_s": round(states, 2),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="200,1000")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--entities", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as workdir:
+        broker = Mosquitto(Path(workdir) / "mosquitto")
+        broker.start()
+        try:
+            print("| rate msg/s | sent | answered | lost | p50 ms | p99 ms | max ms |")
+            print("|---|---|---|---|---|---|---|")
+            for rate in (int(r) for r in args.rates.split(",")):
+                r = await relay(rate, args.seconds, broker)
+                print(
+                    f"| {r['rate']} | {r['sent']} | {r['answered']} | {r['lost']} "
+                    f"| {r['p50_ms']} | {r['p99_ms']} | {r['max_ms']} |",
+                    flush=True,
+                )
+            d = await discovery(args.entities, broker)
+            print(
+                f"\ndiscovery: {d['entities']} entities in {d['discovered_s']} s "
+                f"({d['per_entity_ms']} ms each); first states of all in {d['first_states_s']} s"
+            )
+        finally:
+            broker.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
