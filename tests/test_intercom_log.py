@@ -140,3 +140,34 @@ async def test_in_memory_log_without_a_config_directory(hub: Hub) -> None:
     await call(hub, "call", {"target": "g"})
     log = (await call(hub, "call_log", {}))["calls"]
     assert [c["phase"] for c in log] == ["ringing"]
+
+
+async def test_bad_station_config_names_file_line_and_field(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    (tmp_path / "configuration.yaml").write_text(
+        textwrap.dedent(
+            """\
+            intercom:
+              stations:
+                gate: {kind: lobby, protocol: console}
+                b: {kind: indoor}
+            """
+        ),
+        encoding="utf-8",
+    )
+    hub = Hub(tmp_path, clock=clock)
+    await hub.start()
+    try:
+        errors = "\n".join(str(e) for e in hub.loaded_config.errors)
+        assert "intercom" in hub.integrations.failed
+        assert (
+            "configuration.yaml:3: [intercom] intercom.stations.gate.kind: value must be one of "
+            "['door', 'guard', 'indoor'] (got 'lobby')"
+        ) in errors
+        assert (
+            "configuration.yaml:4: [intercom] intercom.stations.b.household: an indoor station "
+            "needs the household it serves"
+        ) in errors
+    finally:
+        await hub.stop(timeout=2)
