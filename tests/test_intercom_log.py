@@ -159,6 +159,7 @@ async def test_bad_station_config_names_file_line_and_field(
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
     try:
+        assert hub.loaded_config is not None
         errors = "\n".join(str(e) for e in hub.loaded_config.errors)
         assert "intercom" in hub.integrations.failed
         assert (
