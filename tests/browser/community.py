@@ -224,19 +224,28 @@ def _import_registry(config_dir: Path) -> None:
 LOGIN_ROLES: Final = ("staff", "guard", "resident")
 
 
-async def start_community(config_dir: Path, *, passwords: bool = True) -> Community:
+async def start_community(
+    config_dir: Path,
+    *,
+    passwords: bool = True,
+    clock: ManualClock | None = None,
+    extra_config: str = "",
+) -> Community:
     """The running community; ``passwords``: give the login roles a password (browser tests),
-    else every account has only its long-lived token."""
-    configuration = CONFIGURATION + ("visitor_pass:\n" if HAS_VISITOR_PASS else "")
+    else every account has only its long-lived token. ``extra_config`` adds integration
+    blocks; with a ``frigate:`` block, Frigate's own ``camera.north_gate`` replaces the
+    simulated one."""
+    configuration = CONFIGURATION + ("visitor_pass:\n" if HAS_VISITOR_PASS else "") + extra_config
     (config_dir / "configuration.yaml").write_text(configuration, encoding="utf-8")
     automations = config_dir / "automations"
     automations.mkdir(exist_ok=True)
     (automations / "main.yaml").write_text(textwrap.dedent(AUTOMATIONS), encoding="utf-8")
     _import_registry(config_dir)
-    clock = ManualClock(NIGHT)
+    clock = clock or ManualClock(NIGHT)
     hub = Hub(config_dir, clock=clock)
     await hub.start()
     wanted = ["http", "auth", "api", "frontend", "registry", "intercom"]
+    assert not hub.integrations.failed, hub.integrations.failed
     for domain in [*wanted, *(["visitor_pass"] if HAS_VISITOR_PASS else [])]:
         assert domain in hub.integrations.loaded, (domain, hub.integrations.failed)
     http = hub.integrations.runtime("http")
@@ -250,13 +259,18 @@ async def start_community(config_dir: Path, *, passwords: bool = True) -> Commun
         token, _record = await auth.create_long_lived_token(user.id, "browser tests")
         community.users[role] = user
         community.tokens[role] = token
+    gate_camera = (
+        []
+        if "frigate:" in extra_config
+        else [GateCamera("北门 摄像机", "P-GATE-N", "camera.north_gate", "NORTH GATE 23:30")]
+    )
     await hub.entities.add(
         [
+            *gate_camera,
             Door("0101 入户门", RESIDENT_HOUSEHOLD, "lock.door_0101"),
             Door("0102 入户门", OTHER_HOUSEHOLD, "lock.door_0102"),
             Door("1号楼1单元 单元门", "B01-U1", "lock.b01_u1_entrance"),
             Door("北门 门禁", "P-GATE-N", "lock.north_gate"),
-            GateCamera("北门 摄像机", "P-GATE-N", "camera.north_gate", "NORTH GATE 23:30"),
             GateCamera("1号楼1单元 门口机摄像头", "B01-U1", "camera.b01_u1_door", "B01-U1 DOOR"),
             Siren("保安室 警号", "P-GUARD", "siren.guard_room"),
             AlarmPanel("0101 报警主机", RESIDENT_HOUSEHOLD, "alarm_control_panel.home_0101"),

@@ -4,6 +4,8 @@ read-only; a stranger at night pops up on the site plan; every section renders (
 
 from __future__ import annotations
 
+import asyncio
+
 from playwright.async_api import Page, expect
 
 from .community import AUTOMATIONS, HAS_VISITOR_PASS, PASSWORD, Community
@@ -184,3 +186,36 @@ async def test_wrong_password_is_refused(community: Community, pages: Pages) -> 
     await page.get_by_test_id("login-submit").click()
     await expect(page.get_by_test_id("login-error")).to_have_text("Wrong user name or password.")
     await screenshot(page, "console-login-error-en")
+
+
+async def test_reconnects_and_resubscribes(community: Community, pages: Pages) -> None:
+    page = await pages.open(community.url + "/console")
+    await log_in(page, "guard1", PASSWORD)
+    status = page.get_by_test_id("connection-status")
+    websocket = community.hub.integrations.runtime("api").websocket
+    (old,) = websocket.connections
+    old.close(1001, "hub restarting")  # as a restart drops every socket
+    for _ in range(200):  # real time: the browser reconnects after its backoff
+        if websocket.connections and old not in websocket.connections:
+            break
+        await asyncio.sleep(0.05)
+    assert websocket.connections and old not in websocket.connections
+    # "connected" again only once the subscriptions are renewed on the new socket
+    await expect(status).to_have_attribute("data-status", "connected")
+    await community.post(
+        "/api/events/door_forced", "admin", {"door": "gate_north", "place": "P-GATE-N"}
+    )
+    alarm = page.get_by_test_id("siteplan").get_by_test_id("plan-alarm")
+    await expect(alarm).to_have_attribute("data-event-type", "door_forced")
+
+
+async def test_revoked_session_is_signed_out(community: Community, pages: Pages) -> None:
+    page = await pages.open(community.url + "/console")
+    await log_in(page, "staff1", PASSWORD)
+    user = community.users["staff"]
+    sessions = [t for t in community.auth.tokens(user.id) if t.kind == "refresh"]
+    assert len(sessions) == 1
+    await community.auth.revoke_token(sessions[0].id)
+    await expect(page.get_by_test_id("connection-status")).to_have_attribute(
+        "data-status", "auth_invalid"
+    )

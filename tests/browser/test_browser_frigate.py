@@ -1,0 +1,65 @@
+"""The stranger at night end to end in the browser: the Frigate simulator publishes a person
+whose face stays unknown over the real Mosquitto broker, the hub's frigate integration turns it
+into ``stranger_detected`` at the north gate, the night automation sounds the guard room's
+siren, and the console shows it on the site plan with the camera's picture."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import expect
+
+from shouwang.core.clock import ManualClock
+
+from ..services import Mosquitto
+from ..simulators.frigate import FrigateSimulator
+from .community import NIGHT, PASSWORD, Community, start_community
+from .conftest import Pages, log_in, screenshot
+
+_ids = itertools.count()
+
+
+@pytest.fixture
+async def frigate_community(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> AsyncIterator[tuple[Community, FrigateSimulator]]:
+    clock = ManualClock(NIGHT)
+    prefix = f"frigate_browser{next(_ids)}"
+    sim = FrigateSimulator(
+        ["north_gate"], broker=(mosquitto.host, mosquitto.port), topic_prefix=prefix, now=clock.time
+    )
+    await sim.start()
+    extra = (
+        f"mqtt: {{broker: {mosquitto.host}, port: {mosquitto.port}, discovery: false}}\n"
+        f"frigate:\n  url: {sim.url}\n  topic_prefix: {prefix}\n"
+        "  cameras:\n    north_gate: {place: P-GATE-N}\n"
+    )
+    community = await start_community(tmp_path, clock=clock, extra_config=extra)
+    yield community, sim
+    await community.hub.stop(timeout=1)
+    await sim.stop()
+
+
+async def test_stranger_from_frigate_on_the_site_plan(
+    frigate_community: tuple[Community, FrigateSimulator], pages: Pages
+) -> None:
+    community, sim = frigate_community
+    page = await pages.open(community.url + "/console")
+    await log_in(page, "guard1", PASSWORD)
+    track = sim.track("north_gate", score=0.88).new()
+    for _ in range(5):
+        track.update()
+    track.face(None, 0.52)  # a face nobody in the registry has
+    track.end()
+    alarm = page.get_by_test_id("siteplan").get_by_test_id("plan-alarm")
+    await expect(alarm).to_have_count(1, timeout=15_000)  # over the real broker
+    await expect(alarm).to_have_attribute("data-place", "P-GATE-N")
+    item = page.get_by_test_id("event-feed").get_by_test_id("feed-item").first
+    await expect(item).to_have_attribute("data-event-type", "stranger_detected")
+    # Frigate's snapshot lives on the NVR (another origin): the camera's still stands in
+    await expect(item.get_by_test_id("snapshot")).to_be_visible()
+    assert community.hub.states.get("siren.guard_room").state == "on"
+    await screenshot(page, "console-stranger-frigate-zh")
