@@ -38,6 +38,7 @@ def stations_yaml(prefix: str) -> str:
         b01_u1_door: {{kind: door, place: B01-U1, topic: {prefix}/b01_u1_door}}
         b02_u1_door: {{kind: door, place: B02-U1, topic: {prefix}/b02_u1_door}}
         b01_u1_0101: {{kind: indoor, household: B01-U1-0101, topic: {prefix}/b01_u1_0101}}
+        b02_u1_0301_bedroom: {{kind: indoor, household: B02-U1-0301, topic: {prefix}/b02_bed}}
         b02_u1_0301: {{kind: indoor, household: B02-U1-0301, topic: {prefix}/b02_u1_0301}}
         console: {{kind: guard, protocol: console}}
     """
@@ -569,3 +570,19 @@ async def test_console_declining_stops_every_panel(hub: Hub, station: Any) -> No
     assert (await panel.expect("hangup"))["reason"] == "declined"
     assert (await door.expect("hangup"))["reason"] == "declined"
     assert hub.states.is_state("intercom.b01_u1_0101", "idle")
+
+
+async def test_household_with_two_panels_one_answers(hub: Hub, station: Any) -> None:
+    door = station("b02_u1_door")
+    hall = station("b02_u1_0301")
+    bedroom = station("b02_bed")
+    door.call("B02-U1-0301")
+    result = await door.expect("call_result")
+    assert sorted(result["stations"]) == ["intercom.b02_u1_0301", "intercom.b02_u1_0301_bedroom"]
+    call_id = (await hall.expect("ring"))["call_id"]
+    assert (await bedroom.expect("ring"))["call_id"] == call_id
+    bedroom.answer()
+    assert (await door.expect("answer"))["answered_by"] == "intercom.b02_u1_0301_bedroom"
+    assert (await hall.expect("hangup"))["reason"] == "answered_elsewhere"
+    await until(lambda: hub.states.is_state("intercom.b02_u1_0301_bedroom", "in_call"))
+    assert hub.states.is_state("intercom.b02_u1_0301", "idle")
