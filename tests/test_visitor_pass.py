@@ -319,11 +319,20 @@ async def test_forged_tokens_are_bad_signatures(hub: Hub, clock: ManualClock) ->
     # alg "none" and another algorithm must not pass either
     unsigned = jwt.encode(claims, None, algorithm="none")
     hs512 = jwt.encode(claims, load_key(hub.config_dir) * 2, algorithm="HS512")  # type: ignore[arg-type]
+    # one token, one spelling: the signature in standard base64 instead of base64url
+    respelled = f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}"
+    if respelled == made["token"]:
+        respelled = made["token"] + "="
     for token in (tampered, flipped, other, unsigned, hs512):
         check = book.validate(token, "P-GATE-S", now)
         assert (check.ok, check.reason, check.pass_id) == (False, "bad_signature", None), token
+    assert book.validate(respelled, "P-GATE-N", now).reason == "malformed"
+    # the genuine token is a standard JWT: any JWT library verifies it with the key
+    key = load_key(hub.config_dir)  # type: ignore[arg-type]
+    assert jwt.decode(made["token"], key, algorithms=["HS256"]) == payload_of(made["token"])
+    assert book.validate(made["token"], "P-GATE-N", now).ok
     await settle(hub)
-    assert [e.data["reason"] for e in denied] == ["bad_signature"] * 5
+    assert [e.data["reason"] for e in denied] == ["bad_signature"] * 5 + ["malformed"]
     assert denied[0].data == {
         "reason": "bad_signature",
         "door_id": "P-GATE-S",
