@@ -9,7 +9,7 @@ removes it. Device discovery (``<prefix>/device/<object_id>/config`` with ``comp
 
 A config that is not JSON, fails validation (the log names the topic and the field) or names
 an unsupported component is logged, counted and ignored; whatever the topic held before stays.
-Configs are handled one at a time, in arrival order.
+Configs of one topic are handled in arrival order; different topics concurrently.
 """
 
 from __future__ import annotations
@@ -79,7 +79,9 @@ class Discovery:
         self.items: dict[str, _Discovered] = {}
         self._payloads: dict[str, bytes] = {}  # config topic -> the payload last applied
         self._device_parts: dict[str, set[str]] = {}  # device config topic -> item keys
-        self._lock = asyncio.Lock()
+        # one lock per config topic: configs of one topic apply in arrival order, different
+        # topics concurrently (their subscriptions' acknowledgements overlap)
+        self._locks: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # lock, [users]
         self._unsupported_logged: set[str] = set()
         self._unsubscribes: list[Any] = []
 
@@ -103,12 +105,18 @@ class Discovery:
         self.hub.create_task(self._handle(message), f"mqtt discovery {message.topic}")
 
     async def _handle(self, message: MqttMessage) -> None:
-        async with self._lock:  # FIFO: configs for one topic apply in arrival order
-            try:
+        lock, users = self._locks.setdefault(message.topic, (asyncio.Lock(), [0]))
+        users[0] += 1
+        try:
+            async with lock:  # FIFO
                 await self._process(message)
-            except Exception:
-                self.stats["invalid"] += 1
-                _LOGGER.exception("MQTT discovery %s: could not apply the config", message.topic)
+        except Exception:
+            self.stats["invalid"] += 1
+            _LOGGER.exception("MQTT discovery %s: could not apply the config", message.topic)
+        finally:
+            users[0] -= 1
+            if not users[0]:
+                del self._locks[message.topic]
 
     async def _process(self, message: MqttMessage) -> None:
         topic = message.topic
