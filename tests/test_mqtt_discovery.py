@@ -747,3 +747,97 @@ async def test_entities_unavailable_while_the_broker_is_gone(
     own_mosquitto.start()
     await wait_for(lambda: client.connected, timeout=30)
     await wait_state(hub, "lock.gate", "locked")
+
+
+async def test_off_delay_and_bad_json_attributes(
+    hub: Hub, clock: ManualClock, mosquitto: Mosquitto, device: Peer
+) -> None:
+    client, prefix = await discovery_hub(hub, mosquitto)
+    base = unique("pir")
+    announce(
+        device,
+        f"{prefix}/binary_sensor/rf/pir_3/config",
+        {
+            "name": "Perimeter PIR 3",
+            "stat_t": f"{base}/rf",
+            "val_tpl": "{{ 'ON' if value_json.code == 'A1B2' else 'OFF' }}",
+            "off_dly": 30,
+            "json_attr_t": f"{base}/attrs",
+            "dev_cla": "motion",
+        },
+    )
+    entity_id = "binary_sensor.perimeter_pir_3"
+    await wait_state(hub, entity_id, "unknown")
+    device.publish(f"{base}/rf", '{"code": "A1B2"}')
+    await wait_state(hub, entity_id, "on")
+    await clock.advance(29)
+    assert state(hub, entity_id) == "on"
+    await clock.advance(2)
+    assert state(hub, entity_id) == "off"
+    device.publish(f"{base}/attrs", "[1, 2]")
+    device.publish(f"{base}/attrs", "{broken")
+    device.publish(f"{base}/attrs", '{"rssi": -70, "friendly_name": "not this"}')
+    await wait_for(lambda: hub.states.get(entity_id).attributes.get("rssi") == -70)
+    assert client.stats["malformed"] == 2
+    assert hub.states.get(entity_id).attributes["friendly_name"] == "Perimeter PIR 3"
+
+
+async def test_siren_command_template_and_device_trigger_alias(
+    hub: Hub, mosquitto: Mosquitto, device: Peer
+) -> None:
+    client, prefix = await discovery_hub(hub, mosquitto)
+    base = unique("siren")
+    device.subscribe(f"{base}/#")
+    announce(
+        device,
+        f"{prefix}/siren/yard/config",
+        {
+            "name": "Yard siren",
+            "cmd_t": f"{base}/set",
+            "cmd_tpl": '{"alarm": "{{ value }}", "tone": "{{ tone | default(\'default\') }}"}',
+            "cmd_off_tpl": '{"alarm": "{{ value }}"}',
+            "av_tones": ["fire", "intruder"],
+            "sup_vol": False,
+        },
+    )
+    announce(
+        device,
+        f"{prefix}/device_trigger/keypad/panic/config",
+        {
+            "automation_type": "trigger",
+            "topic": f"{base}/keypad",
+            "value_template": "{{ value_json.key }}",
+            "payload": "panic",
+            "type": "button_long_press",
+            "subtype": "panic",
+            "device": {"identifiers": ["keypad-9"]},
+        },
+    )
+    await wait_state(hub, "siren.yard_siren", "unknown")
+    await wait_for(
+        lambda: client.discovery is not None and client.discovery.stats["discovered"] == 2
+    )
+    await hub.services.call(
+        "siren",
+        "turn_on",
+        {"tone": "fire"},
+        target={"entity_id": "siren.yard_siren"},
+        blocking=True,
+    )
+    assert json.loads((await device.next(f"{base}/set")).payload) == {"alarm": "ON", "tone": "fire"}
+    assert state(hub, "siren.yard_siren") == "on"  # optimistic: no state topic
+    await hub.services.call(
+        "siren", "turn_off", target={"entity_id": "siren.yard_siren"}, blocking=True
+    )
+    assert json.loads((await device.next(f"{base}/set")).payload) == {"alarm": "OFF"}
+    with pytest.raises(Exception, match="volume_level"):
+        await hub.services.call(
+            "siren", "turn_on", {"volume_level": 0.5},
+            target={"entity_id": "siren.yard_siren"}, blocking=True,
+        )  # fmt: skip
+    panics = capture(hub, "mqtt_device_trigger")
+    device.publish(f"{base}/keypad", '{"key": "1"}')
+    device.publish(f"{base}/keypad", '{"key": "panic"}')
+    await wait_for(lambda: panics)
+    assert panics[0].data["device_id"] == "keypad-9" and panics[0].data["subtype"] == "panic"
+    assert len(panics) == 1
