@@ -587,6 +587,30 @@ async def test_restart_keeps_passes_uses_and_revocations(
         await hub.stop(timeout=5)
 
 
+async def test_passes_are_deleted_after_the_retention_period(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    config = tmp_path / "config"
+    hub = await start(config, clock)
+    old = await create(hub, duration={"minutes": 30})
+    later = await create(hub, day="2027-03-15")
+    book_of(hub).consume(old["pass_id"], "P-GATE-N", clock.now())
+    await hub.stop(timeout=5)
+    await clock.advance(timedelta(days=89).total_seconds())
+    hub = await start(config, clock)
+    assert book_of(hub).get(old["pass_id"]) is not None  # 89 days: still kept
+    await hub.stop(timeout=5)
+    await clock.advance(timedelta(days=1, minutes=31).total_seconds())  # ended 90 days ago
+    hub = await start(config, clock)
+    try:
+        book = book_of(hub)
+        assert book.get(old["pass_id"]) is None
+        assert model.uses_of(book.storage, old["pass_id"]) == []
+        assert book.get(later["pass_id"]) is not None
+    finally:
+        await hub.stop(timeout=5)
+
+
 def test_key_file_is_made_once_and_checked(tmp_path: Path) -> None:
     key = load_key(tmp_path)
     assert len(key) == 32 and load_key(tmp_path) == key

@@ -44,16 +44,22 @@ CONFIG_SCHEMA: Final = vol.Schema(
         # enter and leave through the gate and the unit door
         vol.Optional("default_max_uses", default=4): vol.All(int, vol.Range(min=1, max=1000)),
         vol.Optional("max_days", default=31): vol.All(int, vol.Range(min=1, max=366)),
+        # passes (and their uses) are deleted this many days after their window ended
+        vol.Optional("retention_days", default=90): vol.All(int, vol.Range(min=1)),
     }
 )
 
 
 def open_book(
-    config_dir: Path, db_url: str | None
+    config_dir: Path, db_url: str | None, ended_before: float
 ) -> tuple[Storage, Protector, bytes, list[PassRecord]]:
-    """Storage (tables created), phone protector, signing key and stored passes. Blocking."""
+    """Storage (tables created, passes that ended before ``ended_before`` deleted), phone
+    protector, signing key and the stored passes. Blocking."""
     storage = Storage.open(config_dir, db_url)
     model.open_tables(storage)
+    purged = model.purge(storage, ended_before)
+    if purged:
+        _LOGGER.info("Visitor passes: deleted %d that ended before the retention period", purged)
     return storage, Protector(config_dir), load_key(config_dir), model.load_all(storage)
 
 
@@ -62,8 +68,9 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> PassBook | bool:
     if hub.config_dir is None:
         _LOGGER.error("Visitor passes need a config directory (for the key and the database)")
         return False
+    ended_before = hub.clock.time() - timedelta(days=config["retention_days"]).total_seconds()
     storage, protector, key, records = await hub.loop.run_in_executor(
-        None, open_book, hub.config_dir, config.get("db_url")
+        None, open_book, hub.config_dir, config.get("db_url"), ended_before
     )
     book = PassBook(hub, storage, protector, Signer(key), records)
     PassServices(

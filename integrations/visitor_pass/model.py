@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     select,
     update,
@@ -109,6 +110,14 @@ class PassRecord:
 
 def open_tables(storage: Storage) -> None:
     storage.create_tables(METADATA)
+
+
+def purge(storage: Storage, ended_before: float) -> int:
+    """Delete passes (and their uses) whose window ended before ``ended_before``; how many."""
+    with storage.transaction() as conn:
+        old = select(passes.c.id).where(passes.c.valid_until < ended_before)
+        conn.execute(delete(uses).where(uses.c.pass_id.in_(old)))
+        return conn.execute(delete(passes).where(passes.c.valid_until < ended_before)).rowcount
 
 
 def load_all(storage: Storage) -> list[PassRecord]:
