@@ -185,6 +185,53 @@ export class Connection {
   }
 }
 
+/** The connection as one rendering of a view sees it: the same states and commands, but the
+ * listeners and subscriptions it adds are removed together by dispose() (when the view is
+ * rebuilt, e.g. after a language change). */
+export class ConnectionScope {
+  constructor(connection) {
+    this.connection = connection;
+    this._removers = [];
+  }
+
+  get states() {
+    return this.connection.states;
+  }
+
+  get status() {
+    return this.connection.status;
+  }
+
+  command(message) {
+    return this.connection.command(message);
+  }
+
+  close() {
+    this.connection.close();
+  }
+
+  _keep(remove) {
+    this._removers.push(remove);
+    return remove;
+  }
+
+  onStatus(listener) {
+    return this._keep(this.connection.onStatus(listener));
+  }
+
+  onStates(listener) {
+    return this._keep(this.connection.onStates(listener));
+  }
+
+  subscribe(eventType, callback) {
+    return this._keep(this.connection.subscribe(eventType, callback));
+  }
+
+  dispose() {
+    for (const remove of this._removers.splice(0)) remove();
+  }
+}
+
 /** A connection, connecting now. */
 export function connect() {
   const connection = new Connection();

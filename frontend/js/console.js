@@ -5,7 +5,7 @@
 
 import { api } from "./auth.js";
 import { AutomationsView } from "./automations.js";
-import { connect } from "./connection.js";
+import { ConnectionScope, connect } from "./connection.js";
 import { h, clear } from "./dom.js";
 import { EntityTable, alarmCards } from "./entities.js";
 import { ALARM_TYPES, EventFeed, FEED_TYPES, describe } from "./feed.js";
@@ -55,6 +55,9 @@ class Console {
   }
 
   build() {
+    // listeners of the previous rendering go with it
+    this.scope?.dispose();
+    this.scope = new ConnectionScope(this.connection);
     this.plan = new SitePlan({ onAlarm: (event) => this.select(event) });
     this.plan.setPlaces(this.places);
     this.feed = new EventFeed({
@@ -74,7 +77,7 @@ class Console {
     );
     clear(
       this.root,
-      header("console.title", this.user, this.connection),
+      header("console.title", this.user, this.scope),
       h("div", { class: "console" }, this.nav, this.main),
     );
     this.show();
@@ -92,17 +95,17 @@ class Console {
           h("section", { class: "card plan-card" }, h("h2", {}, t("plan.title")), this.plan.element),
           h("section", { class: "card feed-card" }, h("h2", {}, t("feed.title")), this.feed.element),
           this.detail,
-          h("section", { class: "card" }, h("h2", {}, t("alarm.title")), alarmCards(this.connection)),
+          h("section", { class: "card" }, h("h2", {}, t("alarm.title")), alarmCards(this.scope)),
         );
         break;
       case "entities": {
-        const table = new EntityTable(this.connection);
+        const table = new EntityTable(this.scope);
         table.render();
         element = h("section", { class: "card" }, h("h2", {}, t("nav.entities")), table.element);
         break;
       }
       case "automations": {
-        const automations = new AutomationsView(this.connection, this.user);
+        const automations = new AutomationsView(this.scope, this.user);
         automations.start();
         element = automations.element;
         break;
@@ -120,7 +123,7 @@ class Console {
         break;
       }
       case "calls": {
-        const calls = new CallsView(this.connection, this.user);
+        const calls = new CallsView(this.scope, this.user);
         calls.refresh();
         element = calls.element;
         break;

@@ -93,7 +93,17 @@ export class EntityTable {
         this.body,
       ),
     );
-    connection.onStates(() => this.render());
+    connection.onStates(() => this.schedule());
+  }
+
+  /** at most one render per frame, however many states change */
+  schedule() {
+    if (this._pending) return;
+    this._pending = true;
+    requestAnimationFrame(() => {
+      this._pending = false;
+      this.render();
+    });
   }
 
   _filters() {

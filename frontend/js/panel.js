@@ -4,7 +4,7 @@
 // their household's states and events, so everything shown here is theirs.
 
 import { api } from "./auth.js";
-import { connect } from "./connection.js";
+import { ConnectionScope, connect } from "./connection.js";
 import { h, clear } from "./dom.js";
 import { EntityTable, alarmCards } from "./entities.js";
 import { EventFeed, FEED_TYPES, describe } from "./feed.js";
@@ -49,13 +49,15 @@ class Panel {
   }
 
   build() {
+    this.scope?.dispose();
+    this.scope = new ConnectionScope(this.connection);
     this.ringing.render();
     this.titleBox = h("div", { class: "household-title" });
     this.renderTitle();
     this.feed = new EventFeed({ testid: "notifications" });
     this.feed.items = [...this.events];
     this.feed.render();
-    const doors = new EntityTable(this.connection, {
+    const doors = new EntityTable(this.scope, {
       domains: ["lock", "gate", "switch", "siren", "light"],
       testid: "my-doors",
       filter: false,
@@ -70,7 +72,7 @@ class Panel {
         {},
         this.ringing.element,
         h("section", { class: "card" }, h("h2", {}, t("panel.doors")), doors.element),
-        h("section", { class: "card" }, h("h2", {}, t("panel.alarm")), alarmCards(this.connection, { testid: "my-alarm" })),
+        h("section", { class: "card" }, h("h2", {}, t("panel.alarm")), alarmCards(this.scope, { testid: "my-alarm" })),
       ),
       passes: this.passes.element,
       notifications: h("section", { class: "card" }, h("h2", {}, t("panel.notifications")), this.feed.element),
@@ -83,7 +85,7 @@ class Panel {
         h("a", { href: `#${name}`, dataset: { tab: name }, testid: `tab-${name}` }, t(`panel.tab.${name}`), name === "notifications" ? this.badge : null),
       ),
     );
-    clear(this.root, header("panel.title", this.user, this.connection), this.titleBox, this.main, this.nav);
+    clear(this.root, header("panel.title", this.user, this.scope), this.titleBox, this.main, this.nav);
     this.root.classList.add("panel");
     this.show();
   }
