@@ -205,11 +205,10 @@ class HttpServer:
             raise web.HTTPForbidden(text="403: route has no access declaration")
         token = _bearer_token(request)
         if token is not None:
-            user = await self.auth.validate_access_token(token)
-            if user is not None:
-                request["user"] = user
-                request["scope"] = self.auth.scope_for(user)
-                request["token_id"] = self.auth.token_id_of(token)
+            found = self.auth.authenticate(token)
+            if found is not None:
+                request["user"], request["token_id"] = found
+                request["scope"] = self.auth.scope_for(found[0])
             elif access is not Access.PUBLIC:
                 raise _unauthorized()
         user = request["user"]
