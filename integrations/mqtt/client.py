@@ -153,6 +153,7 @@ class MqttClient:
         # paho's topic trie (untyped): filter -> _Filter
         self._matcher: Any = cast(Any, MQTTMatcher)()
         self._connected_event = asyncio.Event()
+        self._refused_event = asyncio.Event()  # the broker answered "no" (credentials, ACL)
         # paho thread -> loop: messages are batched, one wake-up per batch
         self._inbox: deque[paho.MQTTMessage] = deque()
         # acknowledgements reach the loop through call_soon_threadsafe, so they always run
@@ -208,13 +209,18 @@ class MqttClient:
         self._paho.loop_start()
 
     async def wait_connected(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the connection; True if connected."""
+        """Wait up to ``timeout`` seconds for the connection (less if the broker refuses it);
+        True if connected."""
+        waits = [
+            asyncio.ensure_future(self._connected_event.wait()),
+            asyncio.ensure_future(self._refused_event.wait()),
+        ]
         try:
-            async with asyncio.timeout(timeout):
-                await self._connected_event.wait()
-        except TimeoutError:
-            return False
-        return True
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+        return self.connected
 
     async def stop(self) -> None:
         """Say "offline" on the status topic (if the hub has one), disconnect cleanly."""
@@ -322,6 +328,7 @@ class MqttClient:
         self._tell_connection(True)
 
     def _connect_failed(self, reason: str) -> None:
+        self._refused_event.set()
         _LOGGER.error(
             "MQTT broker %s:%d refused the connection: %s", self.broker, self.port, reason
         )
