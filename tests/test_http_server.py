@@ -95,12 +95,28 @@ async def test_route_access_enforced(tmp_path: Path, clock: ManualClock) -> None
         await hub.stop(timeout=1)
 
 
-def test_add_route_requires_an_access_level(tmp_path: Path) -> None:
+def test_add_route_requires_an_access_level(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from shouwang.integrations.http.server import HttpServer
 
     server = HttpServer(object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="access must be an Access level"):
         server.add_route("GET", "/x", _who, access="public")  # type: ignore[arg-type]
+    server.add_static("/www", tmp_path / "missing")
+    assert "does not exist" in caplog.text
+
+
+async def test_routes_cannot_be_added_once_listening(tmp_path: Path, clock: ManualClock) -> None:
+    hub = await start_http_hub(tmp_path, clock)
+    try:
+        with pytest.raises(RuntimeError, match="already listening"):
+            server_of(hub).add_route("GET", "/late", _who, access=Access.PUBLIC)
+        listed = list(server_of(hub).routes())
+        assert ("POST", "/auth/token", Access.PUBLIC) in listed
+        assert all(access is not None for _m, _p, access in listed)
+    finally:
+        await hub.stop(timeout=1)
 
 
 async def _echo(request: web.Request) -> web.Response:

@@ -87,6 +87,10 @@ class HttpServer:
         server starts listening, after the hub has set everything up."""
         if not isinstance(access, Access):
             raise TypeError(f"{method} {path}: access must be an Access level, not {access!r}")
+        if self._runner is not None:
+            raise RuntimeError(
+                f"{method} {path}: the HTTP server is already listening; add routes in setup"
+            )
         method = method.upper()
         resource = self.app.router.add_resource(path)
         routes = [resource.add_route(method, handler)]
@@ -98,6 +102,8 @@ class HttpServer:
     def add_static(self, prefix: str, folder: Path, *, access: Access = Access.PUBLIC) -> None:
         """Serve the files under ``folder`` at ``prefix`` (``index.html`` for folders); nothing
         outside ``folder`` is reachable, whatever the path says."""
+        if not Path(folder).is_dir():  # served once it appears (e.g. after a build step)
+            _LOGGER.warning("Static folder %s for %s does not exist (yet)", folder, prefix)
         prefix = "/" + prefix.strip("/")
         handler = static_handler(Path(folder))
         self.add_route(hdrs.METH_GET, prefix + "/{path:.*}", handler, access=access)
