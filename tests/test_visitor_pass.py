@@ -4,6 +4,8 @@ scoping, persistence across restarts (SQLite file and PostgreSQL), QR code and l
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import io
 import json
 import stat
@@ -32,7 +34,13 @@ from shouwang.integrations.registry.transfer import import_file
 from shouwang.integrations.visitor_pass import PassBook, model, qr
 from shouwang.integrations.visitor_pass.book import NewPass
 from shouwang.integrations.visitor_pass.services import NotAllowed
-from shouwang.integrations.visitor_pass.tokens import KEY_FILE, Claims, Signer, load_key
+from shouwang.integrations.visitor_pass.tokens import (
+    KEY_FILE,
+    Claims,
+    Signer,
+    TokenError,
+    load_key,
+)
 from shouwang.integrations.visitor_pass.window import WindowError, resolve_window
 
 from .automation_helpers import capture, settle
@@ -184,6 +192,33 @@ async def test_create_rejects_bad_input_naming_the_field(
     with pytest.raises(ServiceValidationError, match=message):
         await create(hub, **data)
     assert book_of(hub).passes() == []
+
+
+async def test_create_takes_native_dates_and_times(hub: Hub, clock: ManualClock) -> None:
+    # what an automation's YAML or the API's JSON layer may hand over as objects
+    start = datetime(2026, 11, 29, 9, 0, tzinfo=SHANGHAI)
+    made = await create(hub, valid_from=start, duration=timedelta(minutes=45))
+    assert made["valid_from"] == start.isoformat()
+    assert made["valid_until"] == (start + timedelta(minutes=45)).isoformat()
+    day = await create(hub, day=date(2026, 11, 30))
+    assert day["valid_from"] == "2026-11-30T00:00:00+08:00"
+    for data, message in [
+        ({"duration": "soon"}, "duration: expected a duration"),
+        ({"day": "30/11/2026"}, "day: expected an ISO date"),
+        ({"doors": ["P-GATE-N", 7]}, "doors: expected a string or a list"),
+    ]:
+        with pytest.raises(ServiceValidationError, match=message):
+            await create(hub, **data)
+
+
+async def test_setup_needs_a_config_directory(clock: ManualClock) -> None:
+    hub = Hub(clock=clock)
+    await hub.start()
+    try:
+        await hub.integrations.setup_many({"visitor_pass": {}})
+        assert "visitor_pass" in hub.integrations.failed
+    finally:
+        await hub.stop(timeout=5)
 
 
 async def test_create_ad_hoc_and_given_windows(hub: Hub, clock: ManualClock) -> None:
@@ -684,6 +719,31 @@ async def test_qr_code_decodes_back_to_the_token(hub: Hub) -> None:
     assert qr.link(token) == made["link"] == "/pass/" + token
     # the token read back from the QR code opens the gate
     assert book_of(hub).validate(decoded.text, "P-GATE-N", hub.clock.now()).ok
+
+
+def test_signed_but_broken_tokens_are_malformed() -> None:
+    key = bytes(32)
+    signer = Signer(key)
+
+    def b64(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def signed(header: bytes, payload: bytes) -> str:
+        head = f"{b64(header)}.{b64(payload)}"
+        mac = hmac.new(key, head.encode(), hashlib.sha256).digest()
+        return f"{head}.{b64(mac)}"
+
+    cases = {
+        signed(b"[1]", b"{}"): "header is not an object",
+        signed(b'{"alg":"HS256"}', b"not json"): "claims are not JSON",
+        signed(b'{"alg":"HS256"}', b"[1, 2]"): "claims are not an object",
+        signed(b"{", b"{}"): "not a JWT",
+        b64(b'{"alg":"HS256"}') + ".e30": "three dot-separated",
+    }
+    for token, message in cases.items():
+        with pytest.raises(TokenError, match=message) as info:
+            signer.verify(token)
+        assert info.value.reason == "malformed"
 
 
 def test_claims_round_trip_through_the_signer() -> None:

@@ -284,6 +284,7 @@ async def test_trigger_on_every_use_and_on_reasons(tmp_path: Path, clock: Manual
         ("reason: lost", "reason"),
         ("count: 0", "count"),
         ("within: -5", "within"),
+        ("within: soon", "within"),
         ("event: opened", "event"),
     ],
 )
@@ -305,6 +306,30 @@ async def test_bad_trigger_settings_are_errors_with_file_and_line(
         errors = [str(e) for e in runtime(hub).errors]
         assert len(errors) == 1 and message in errors[0], errors
         assert "automations/main.yaml:7: " in errors[0], errors  # the bad setting's line
+    finally:
+        await hub.stop(timeout=5)
+
+
+async def test_counts_of_quiet_doors_are_forgotten(tmp_path: Path, clock: ManualClock) -> None:
+    automations = """\
+    - id: door_denied_twice
+      triggers: [{trigger: visitor_pass, count: 2, per: door, within: "00:05:00"}]
+      actions: [{event: twice, event_data: {door: "{{ trigger.key }}"}}]
+    """
+    hub, book = await start(tmp_path, clock, automations)
+    try:
+        twice = capture(hub, "twice")
+        for number in range(trigger.SWEEP_ABOVE):
+            book.validate("x", f"door-{number}", clock.now())
+        await settle(hub)
+        await clock.advance(6 * 60)
+        book.validate("x", "door-0", clock.now())  # the earlier one fell out of the window
+        book.validate("x", "last", clock.now())  # more than SWEEP_ABOVE keys: old ones go
+        await settle(hub)
+        assert twice == []
+        book.validate("x", "last", clock.now())
+        await hub.block_till_done()
+        assert [e.data for e in twice] == [{"door": "last"}]
     finally:
         await hub.stop(timeout=5)
 
