@@ -240,6 +240,7 @@ async def test_sensor_value_template_units_and_malformed(
     attributes = hub.states.get("sensor.water_level").attributes
     assert attributes["unit_of_measurement"] == "cm"
     assert attributes["state_class"] == "measurement"
+    device.publish(f"{base}/sensor", "")  # a retained value being cleared: ignored
     device.publish(f"{base}/sensor", "not json")  # the template fails: value_json undefined
     device.publish(f"{base}/sensor", '{"level": "high"}')  # not a number
     device.publish(f"{base}/sensor", b"\xff")  # not UTF-8

@@ -238,10 +238,13 @@ class MqttEntity(Entity):
             self.write_state()
 
     def handler(self, receive: Callable[[MqttMessage], None]) -> Handler:
-        """Wrap a platform's receive function: :class:`Skip` ends it quietly (already
-        counted), then the new state is written."""
+        """Wrap a platform's receive function: empty payloads (a retained message being
+        cleared) are ignored, :class:`Skip` ends it quietly (already counted), then the new
+        state is written."""
 
         def handle(message: MqttMessage) -> None:
+            if not message.payload:
+                return  # a retained message being cleared: nothing to report
             try:
                 receive(message)
             except Skip:
@@ -271,6 +274,8 @@ class MqttEntity(Entity):
         return self.handler(receive)
 
     def _attributes_received(self, message: MqttMessage) -> None:
+        if not message.payload:
+            return
         try:
             text = self.render(self.config.get("json_attributes_template"), message)
             try:

@@ -184,7 +184,7 @@ class MqttSensor(_Expiring, SensorEntity):
     def _received(self, message: MqttMessage) -> None:
         value = self.render(self.config.get("value_template"), message)
         if value == "":
-            raise self.malformed(message, "empty value")
+            raise self.malformed(message, "the value_template gave an empty value")
         if value == PAYLOAD_NONE:
             self.native_value = None
         elif self.numeric:
@@ -230,6 +230,8 @@ class MqttEvent(MqttEntity, EventEntity):
         return [(self.config["state_topic"], self._received)]
 
     def _received(self, message: MqttMessage) -> None:
+        if not message.payload:
+            return
         try:
             text = self.render(self.config.get("value_template"), message)
         except Skip:
