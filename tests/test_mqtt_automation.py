@@ -218,3 +218,35 @@ async def test_automation_publishes_with_trigger_variables(
             assert message.payload == b"RING"
     finally:
         await hub.stop(timeout=1)
+
+
+async def test_trigger_topic_template_from_trigger_variables(
+    tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    base = unique()
+    hub = await start_hub(
+        tmp_path,
+        clock,
+        f"""
+        - id: templated
+          trigger_variables:
+            gate: north
+          triggers:
+            - trigger: mqtt
+              topic: "{base}/{{{{ gate }}}}/ring"
+          actions:
+            - event: rang
+              event_data: {{topic: "{{{{ trigger.topic }}}}"}}
+        """,
+        configuration=mqtt_config(mosquitto),
+    )
+    try:
+        await hub.block_till_done()
+        rang = capture(hub, "rang")
+        with peer(mosquitto) as device:
+            device.publish(f"{base}/south/ring", "1")
+            device.publish(f"{base}/north/ring", "1")
+            await wait_for(lambda: rang)
+        assert [event.data["topic"] for event in rang] == [f"{base}/north/ring"]
+    finally:
+        await hub.stop(timeout=1)

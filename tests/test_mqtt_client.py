@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
 from shouwang.integrations.mqtt import MqttClient, MqttMessage, MqttPayloadError
 from shouwang.integrations.mqtt.config import CONFIG_SCHEMA
@@ -245,3 +247,43 @@ async def test_qos1_messages_kept_by_the_broker_while_hub_is_away(
         assert second.stats["unclaimed"] == 0
     finally:
         await second.stop()
+
+
+async def test_async_callback_errors_are_counted(hub: Hub, mosquitto: Mosquitto) -> None:
+    client = await setup_mqtt(hub, mosquitto)
+    topic = unique() + "/async"
+    done: list[bytes] = []
+
+    async def failing(message: MqttMessage) -> None:
+        if message.payload == b"boom":
+            raise RuntimeError("boom")
+        message.json()  # MqttPayloadError: counted as malformed, not as a callback error
+        done.append(message.payload)
+
+    await client.subscribe(topic, failing)
+    with peer(mosquitto) as device:
+        device.publish(topic, "boom")
+        device.publish(topic, "{bad")
+        device.publish(topic, "{}")
+        await wait_for(lambda: done)
+    await hub.block_till_done()
+    assert client.stats["callback_errors"] == 1 and client.stats["malformed"] == 1
+
+
+async def test_client_id_is_kept_per_config_dir_and_start_up_hold_released(
+    tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto
+) -> None:
+    configuration = (
+        f"mqtt:\n  broker: {mosquitto.host}\n  port: {mosquitto.port}\n  discovery: false\n"
+    )
+    (tmp_path / "configuration.yaml").write_text(configuration, encoding="utf-8")
+    ids = []
+    for _ in range(2):
+        hub = Hub(tmp_path, clock=clock)
+        await hub.start()
+        client = hub.integrations.runtime("mqtt")
+        assert client.connected and not client._holding  # released at hub_started
+        ids.append(client.client_id)
+        await hub.stop(timeout=5)
+    assert ids[0] == ids[1] and ids[0].startswith("shouwang-")
+    assert (tmp_path / ".storage" / "mqtt_client_id").read_text().strip() == ids[0]

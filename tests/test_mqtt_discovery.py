@@ -842,3 +842,20 @@ async def test_siren_command_template_and_device_trigger_alias(
     await wait_for(lambda: panics)
     assert panics[0].data["device_id"] == "keypad-9" and panics[0].data["subtype"] == "panic"
     assert len(panics) == 1
+
+
+async def test_suggested_area_that_is_a_place_binds_the_entity(
+    hub: Hub, mosquitto: Mosquitto, device: Peer
+) -> None:
+    from shouwang.core.places import Place
+
+    hub.places.add(Place("P-GATE-N", "North gate", "gate"))
+    _client, prefix = await discovery_hub(hub, mosquitto)
+    base = unique("area")
+    dev = {"ids": ["gate-cam-io"], "name": "Gate IO", "sa": "P-GATE-N"}
+    announce(
+        device, f"{prefix}/binary_sensor/io/config", {"name": "Loop", "stat_t": base, "dev": dev}
+    )
+    await wait_state(hub, "binary_sensor.gate_io_loop", "unknown")
+    assert hub.places.place_of("binary_sensor.gate_io_loop") == "P-GATE-N"
+    assert hub.states.get("binary_sensor.gate_io_loop").attributes["place_id"] == "P-GATE-N"
