@@ -859,3 +859,20 @@ async def test_suggested_area_that_is_a_place_binds_the_entity(
     await wait_state(hub, "binary_sensor.gate_io_loop", "unknown")
     assert hub.places.place_of("binary_sensor.gate_io_loop") == "P-GATE-N"
     assert hub.states.get("binary_sensor.gate_io_loop").attributes["place_id"] == "P-GATE-N"
+
+
+async def test_duplicate_unique_id_is_refused_and_counted(
+    hub: Hub, mosquitto: Mosquitto, device: Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client, prefix = await discovery_hub(hub, mosquitto)
+    base = unique("dup")
+    config = {"name": "Smoke", "uniq_id": "smoke-1", "stat_t": f"{base}/smoke"}
+    announce(device, f"{prefix}/binary_sensor/a/smoke/config", config)
+    await wait_state(hub, "binary_sensor.smoke", "unknown")
+    announce(device, f"{prefix}/binary_sensor/b/smoke/config", {**config, "name": "Smoke copy"})
+    await wait_for(lambda: client.discovery is not None and client.discovery.stats["invalid"] == 1)
+    assert "unique_id 'smoke-1' is already in use" in caplog.text
+    assert hub.states.get("binary_sensor.smoke_copy") is None
+    device.publish(f"{prefix}/binary_sensor/b/smoke/config", "", retain=True)
+    announce(device, f"{prefix}/binary_sensor/a/smoke/config", "")
+    await wait_for(lambda: hub.states.get("binary_sensor.smoke") is None)
