@@ -354,6 +354,15 @@ async def test_forged_tokens_are_bad_signatures(hub: Hub, clock: ManualClock) ->
     # alg "none" and another algorithm must not pass either
     unsigned = jwt.encode(claims, None, algorithm="none")
     hs512 = jwt.encode(claims, load_key(hub.config_dir) * 2, algorithm="HS512")  # type: ignore[arg-type]
+    # the last of 43 signature characters carries 2 spare bits (256 = 42 * 6 + 4): setting one
+    # decodes to the same MAC, but is not the token that was issued
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    spare_bit = alphabet[alphabet.index(signature[-1]) + 1]
+    assert base64.urlsafe_b64decode(signature + "=") == base64.urlsafe_b64decode(
+        signature[:-1] + spare_bit + "="
+    )
+    respelled_mac = f"{header}.{payload}.{signature[:-1]}{spare_bit}"
+    assert book.validate(respelled_mac, "P-GATE-S", now).reason == "bad_signature"
     # one token, one spelling: the signature in standard base64 instead of base64url
     respelled = f"{header}.{payload}.{signature.replace('-', '+').replace('_', '/')}"
     if respelled == made["token"]:
@@ -367,7 +376,7 @@ async def test_forged_tokens_are_bad_signatures(hub: Hub, clock: ManualClock) ->
     assert jwt.decode(made["token"], key, algorithms=["HS256"]) == payload_of(made["token"])
     assert book.validate(made["token"], "P-GATE-N", now).ok
     await settle(hub)
-    assert [e.data["reason"] for e in denied] == ["bad_signature"] * 5 + ["malformed"]
+    assert [e.data["reason"] for e in denied] == ["bad_signature"] * 6 + ["malformed"]
     assert denied[0].data == {
         "reason": "bad_signature",
         "door_id": "P-GATE-S",

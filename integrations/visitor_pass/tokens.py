@@ -138,8 +138,7 @@ class Signer:
         try:
             header = json.loads(_b64decode(header_part))
             payload = _b64decode(payload_part)
-            signature = _b64decode(signature_part)
-        except ValueError as err:  # bad base64, non-ASCII text, bad JSON
+        except ValueError as err:  # bad base64, bad JSON
             raise TokenError("malformed", f"not a JWT: {err}") from None
         if not isinstance(header, dict):
             raise TokenError("malformed", "header is not an object")
@@ -147,13 +146,19 @@ class Signer:
             raise TokenError("bad_signature", f"not signed with {ALGORITHM}")
         signed = f"{header_part}.{payload_part}".encode("ascii")
         expected = hmac.new(self._key, signed, hashlib.sha256).digest()
-        if not hmac.compare_digest(expected, signature):
+        # compared as text: the one canonical spelling (base64 leaves spare bits in the last
+        # character, which decoding would ignore)
+        if not hmac.compare_digest(_b64encode(expected), signature_part.encode("ascii")):
             raise TokenError("bad_signature", "signature does not match")
         try:
             claims = json.loads(payload)
         except ValueError:
             raise TokenError("malformed", "claims are not JSON") from None
         return _claims(claims)
+
+
+def _b64encode(raw: bytes) -> bytes:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=")
 
 
 def _b64decode(segment: str) -> bytes:
