@@ -167,9 +167,11 @@ export class SitePlan {
     if (!position) return false;
     const [x, y] = position;
     const { title } = describe(event, (id) => this.placeName(id));
-    const width = Math.max(120, Math.min(320, title.length * 14 + 30));
+    const width = Math.max(120, Math.min(360, title.length * 16 + 44));
     const left = Math.min(Math.max(x - width / 2, 0), SIZE - width);
-    const top = y > 80 ? y - 70 : y + 30;
+    // several alarms at one place stack their bubbles instead of covering each other
+    const here = [...this.layers.alarms.children].filter((g) => g.dataset.place === placeId).length;
+    const top = (y > 80 ? y - 70 : y + 30) + (y > 80 ? -1 : 1) * 40 * (here % 4);
     const group = s(
       "g",
       {
