@@ -11,6 +11,13 @@ import { YamlEditor } from "./yaml-editor.js";
 
 const BASE = "/api/shouwang/automations";
 
+/** a run's outcome in words (the raw value when there is no translation) */
+function outcome(value) {
+  const key = `trace.outcome.${value}`;
+  const text = t(key);
+  return text === key ? String(value ?? "—") : text;
+}
+
 /** the trace key of an automation, as the engine computes it */
 function traceKey(item) {
   return item.id ?? item.alias ?? `${item.file}:${item.line}`;
@@ -248,7 +255,7 @@ export class AutomationsView {
                 h(
                   "button",
                   { class: "link", testid: "trace-run", onclick: () => this.showTrace(key, run.run_id, detail) },
-                  `${formatTime(run.start, language())} · ${t(`trace.outcome.${run.script_execution}`)}`,
+                  `${formatTime(run.start, language())} · ${outcome(run.script_execution)}`,
                 ),
               ),
             ),
@@ -270,7 +277,7 @@ export class AutomationsView {
       h(
         "table",
         { class: "kv" },
-        row(t("trace.outcome"), h("span", { testid: "trace-outcome" }, t(`trace.outcome.${trace.script_execution}`))),
+        row(t("trace.outcome"), h("span", { testid: "trace-outcome" }, outcome(trace.script_execution))),
         row(t("trace.trigger"), trace.trigger),
         row(t("trace.start"), formatTime(trace.start, language())),
         row(t("trace.finish"), formatTime(trace.finish, language())),

@@ -71,10 +71,10 @@ export class CallsView {
                 "div",
                 { class: "controls" },
                 call.phase === "ringing"
-                  ? h("button", { class: "small", onclick: () => this.act("answer", call) }, t("call.answer"))
+                  ? h("button", { class: "small", testid: "live-answer", onclick: () => this.act("answer", call) }, t("call.answer"))
                   : null,
-                h("button", { class: "small", onclick: () => this.act("unlock", call) }, t("call.unlock")),
-                h("button", { class: "small danger", onclick: () => this.act("hangup", call) }, t("call.hangup")),
+                h("button", { class: "small", testid: "live-unlock", onclick: () => this.act("unlock", call) }, t("call.unlock")),
+                h("button", { class: "small danger", testid: "live-hangup", onclick: () => this.act("hangup", call) }, t("call.hangup")),
               )
             : null,
         ),

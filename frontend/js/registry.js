@@ -8,9 +8,9 @@ import { attempt } from "./shell.js";
 
 const KINDS = {
   places: ["place_id", "name", "kind", "parent_id", "x", "y"],
-  households: ["household_id", "building", "unit", "room", "address", "occupancy"],
-  people: ["person_id", "name", "household_id", "type", "phone", "card_number", "tags"],
-  vehicles: ["plate", "household_id", "list_type", "colour", "valid_until"],
+  households: ["household_id", "building", "unit", "floor", "room", "address", "occupancy", "area"],
+  people: ["person_id", "name", "household_id", "type", "phone_masked", "id_masked", "lease_end", "tags"],
+  vehicles: ["plate", "household_id", "list_type", "colour", "parking_space", "valid_until"],
 };
 const SHOWN = 300;
 

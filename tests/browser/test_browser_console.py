@@ -155,6 +155,13 @@ async def test_sections_render(community: Community, pages: Pages) -> None:
     await expect(page.get_by_test_id("live-call")).to_have_count(1)
     await expect(page.get_by_test_id("call-row")).to_have_count(1)
     await screenshot(page, "console-intercom-zh")
+    # the guard on duty opens the door for the visitor from the console
+    await page.get_by_test_id("live-unlock").click()
+    await expect(page.get_by_test_id("toast").last).to_have_text("已执行。")
+    assert community.hub.states.get("lock.b01_u1_entrance").state == "unlocked"
+    await page.get_by_test_id("live-hangup").click()
+    await expect(page.get_by_test_id("live-call")).to_have_count(0)
+    await expect(page.get_by_test_id("call-row")).to_have_attribute("data-phase", "ended")
 
     if HAS_VISITOR_PASS:
         await page.get_by_test_id("nav-passes").click()
