@@ -13,7 +13,7 @@ import heapq
 import itertools
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -171,25 +171,35 @@ class ManualClock(Clock):
         """Timers still waiting (not cancelled)."""
         return sum(1 for _, _, timer in self._timers if not timer.cancelled)
 
-    async def advance(self, seconds: float) -> None:
+    async def advance(
+        self, seconds: float, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
         """Move time forward by ``seconds``, running every timer that falls due on the way."""
-        await self.advance_to(self._time + seconds)
+        await self.advance_to(self._time + seconds, settle)
 
-    async def advance_to(self, target: datetime | float) -> None:
+    async def advance_to(
+        self, target: datetime | float, settle: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Move time to ``target``. ``settle``: awaited after each timer, for tests whose
+        work also waits on something real (a broker round trip) before time may move on."""
         end = target.timestamp() if isinstance(target, datetime) else float(target)
-        await _settle()
+        await _settle(settle)
         while self._timers and self._timers[0][0] <= end:
             timestamp, _, timer = heapq.heappop(self._timers)
             if timer.cancelled:
                 continue
             self._time = max(self._time, timestamp)
             timer.callback()
-            await _settle()
+            await _settle(settle)
         self._time = max(self._time, end)
-        await _settle()
+        await _settle(settle)
 
 
-async def _settle(rounds: int = 20) -> None:
+async def _settle(then: Callable[[], Awaitable[None]] | None = None, rounds: int = 20) -> None:
     """Let the loop run callbacks and tasks that are ready (no real time passes)."""
     for _ in range(rounds):
         await asyncio.sleep(0)
+    if then is not None:
+        await then()
+        for _ in range(rounds):
+            await asyncio.sleep(0)

@@ -28,7 +28,7 @@ async def test_devices_are_discovered_report_and_obey(
         mosquitto.host, mosquitto.port,
         [Door("gate_north", "北门", "P-GATE-N")],
         [Sensor("fence_zone_3", "周界3号防区", "P-FENCE-3", "motion")],
-        {"guard_room": "P-GUARD"},
+        sirens={"guard_room": "P-GUARD"},
     )  # fmt: skip
     await asyncio.to_thread(devices.start)
     try:

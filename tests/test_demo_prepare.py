@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def _prepare(config: Path, mosquitto: Mosquitto) -> object:
     return demo_prepare.prepare(
         config, today=date(2026, 11, 28), mqtt_host=mosquitto.host, mqtt_port=mosquitto.port,
         frigate_url=f"http://127.0.0.1:{free_port()}", http_port=0, automations_source=AUTOMATIONS,
+        mqtt_client_id=f"hub-{uuid.uuid4().hex[:8]}",
     )  # fmt: skip
 
 
@@ -44,7 +46,8 @@ async def test_demo_hub_sets_up_every_integration(
         mosquitto.port,
         list(demo_prepare.DOORS),
         list(demo_prepare.SENSORS),
-        demo_prepare.SIRENS,
+        sirens=demo_prepare.SIRENS,
+        client_id=f"devices-{uuid.uuid4().hex[:8]}",
     )
     await asyncio.to_thread(devices.start)
     try:

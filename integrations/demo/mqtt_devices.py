@@ -26,6 +26,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 _LOGGER = logging.getLogger(__name__)
 
 BASE: Final = "demo"
+STATION_BASE: Final = "shouwang/intercom"  # the intercom integration's default base topic
 DISCOVERY_PREFIX: Final = "homeassistant"
 
 
@@ -57,12 +58,19 @@ class SimulatedDevices:
         port: int,
         doors: list[Door],
         sensors: list[Sensor],
+        *,
         sirens: dict[str, str],  # siren id -> place
+        stations: tuple[str, ...] = (),  # door stations speaking the intercom's MQTT protocol
+        lights: dict[str, str] | None = None,  # light id -> place
+        client_id: str = "shouwang-demo-devices",
     ) -> None:
         self.host, self.port = host, port
         self.doors = {door.door_id: door for door in doors}
         self.sensors = {sensor.sensor_id: sensor for sensor in sensors}
         self.sirens = dict(sirens)
+        self.stations = tuple(stations)
+        self.lights = dict(lights or {})
+        self.light_states = dict.fromkeys(self.lights, '{"state": "OFF"}')
         self.lock_states = dict.fromkeys(self.doors, "LOCKED")
         self.siren_states = dict.fromkeys(self.sirens, "OFF")
         self.commands: list[tuple[str, str]] = []  # (topic, payload) received, newest last
@@ -85,6 +93,8 @@ class SimulatedDevices:
 
     def stop(self) -> None:
         self._publish(f"{BASE}/status", "offline", retain=True)
+        for station in self.stations:
+            self._publish(f"{STATION_BASE}/{station}/availability", "offline", retain=True)
         self._client.disconnect()
         self._client.loop_stop()
 
@@ -114,8 +124,22 @@ class SimulatedDevices:
         elif kind == "siren" and device_id in self.sirens and payload in ("ON", "OFF"):
             self.siren_states[device_id] = payload
             self._publish(f"{BASE}/siren/{device_id}/state", payload)
+        elif kind == "light" and device_id in self.lights:
+            self._light_command(device_id, payload)
 
     # -- discovery ------------------------------------------------------------------------------
+
+    def _light_command(self, light_id: str, payload: str) -> None:
+        """A JSON-schema light: ``{"state": "ON", "brightness": 0-255}`` in, the same out."""
+        try:
+            command = json.loads(payload)
+        except ValueError:
+            return
+        if not isinstance(command, dict) or command.get("state") not in ("ON", "OFF"):
+            return
+        state = {"state": command["state"], "brightness": command.get("brightness", 255)}
+        self.light_states[light_id] = json.dumps(state)
+        self._publish(f"{BASE}/light/{light_id}/state", self.light_states[light_id])
 
     def _device(self, object_id: str, name: str, place: str, model: str) -> dict[str, Any]:
         return {
@@ -158,7 +182,18 @@ class SimulatedDevices:
                 "state_topic": f"{BASE}/siren/{siren_id}/state",
                 "command_topic": f"{BASE}/siren/{siren_id}/set",
             })  # fmt: skip
+        for light_id, place in self.lights.items():
+            device = self._device(light_id, "楼道灯", place, "light")
+            self._config("light", light_id, {
+                "name": None, "device": device, "schema": "json", "brightness": True,
+                "state_topic": f"{BASE}/light/{light_id}/state",
+                "command_topic": f"{BASE}/light/{light_id}/set",
+            })  # fmt: skip
         self._publish(f"{BASE}/status", "online", retain=True)
+        for light_id, state in self.light_states.items():
+            self._publish(f"{BASE}/light/{light_id}/state", state, retain=True)
+        for station in self.stations:
+            self._publish(f"{STATION_BASE}/{station}/availability", "online", retain=True)
         for door_id, state in self.lock_states.items():
             self._publish(f"{BASE}/lock/{door_id}/state", state, retain=True)
             self._publish(f"{BASE}/contact/{door_id}/state", "OFF", retain=True)
@@ -175,6 +210,11 @@ class SimulatedDevices:
     def set_door(self, door_id: str, is_open: bool) -> None:
         """The door's contact opens or closes."""
         self._publish(f"{BASE}/contact/{door_id}/state", "ON" if is_open else "OFF", retain=True)
+
+    def station_call(self, station: str, target: str) -> None:
+        """A visitor at door station ``station`` dials ``target`` (a household id or a station)."""
+        event = {"event": "call", "target": target}
+        self._publish(f"{STATION_BASE}/{station}/event", json.dumps(event))
 
     def set_sensor(self, sensor_id: str, on: bool) -> None:
         """A sensor (turnstile beam, perimeter detector) turns on or off."""

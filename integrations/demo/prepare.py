@@ -39,6 +39,9 @@ SENSORS: Final = (
     *(Sensor(f"fence_zone_{z}", f"周界{z}号防区", f"P-FENCE-{z}", "motion") for z in range(1, 5)),
 )
 SIRENS: Final = {"guard_room": community.GUARD_ROOM}
+LIGHTS: Final = {"stairwell_b1": "B01-U1"}
+#: intercom stations that speak the MQTT door-station protocol (the simulator brings them online)
+STATIONS: Final = ("gate_north", "guard_room", "home_panel")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ def configuration(
     frigate_url: str,
     http_port: int,
     people: community.DemoPeople,
+    mqtt_client_id: str = "shouwang-demo-hub",
 ) -> str:
     """The demo's configuration.yaml."""
     unit_doors = [door for door in DOORS if door.door_id.startswith("b")]
@@ -96,7 +100,7 @@ shouwang:
 mqtt:
   broker: {mqtt_host}
   port: {mqtt_port}
-  client_id: shouwang-demo-hub
+  client_id: {mqtt_client_id}
 
 registry:
 
@@ -183,6 +187,7 @@ def prepare(
     frigate_url: str,
     http_port: int,
     automations_source: Path | None,
+    mqtt_client_id: str = "shouwang-demo-hub",
 ) -> community.DemoPeople:
     """Write the registry, configuration and automations into ``config_dir`` (blocking).
 
@@ -200,7 +205,7 @@ def prepare(
     (config_dir / CONFIG_FILE).write_text(
         configuration(
             mqtt_host=mqtt_host, mqtt_port=mqtt_port, frigate_url=frigate_url,
-            http_port=http_port, people=people,
+            http_port=http_port, people=people, mqtt_client_id=mqtt_client_id,
         ),
         encoding="utf-8",
     )  # fmt: skip

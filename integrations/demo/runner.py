@@ -104,8 +104,10 @@ async def run_demo(
     )  # fmt: skip
     logins = demo_prepare.demo_logins(people)
     devices = SimulatedDevices(
-        host, port, list(demo_prepare.DOORS), list(demo_prepare.SENSORS), demo_prepare.SIRENS
-    )
+        host, port, list(demo_prepare.DOORS), list(demo_prepare.SENSORS),
+        sirens=demo_prepare.SIRENS, stations=demo_prepare.STATIONS,
+        lights=demo_prepare.LIGHTS,
+    )  # fmt: skip
 
     async def after_start(hub: Hub) -> None:
         await create_logins(hub, logins)
