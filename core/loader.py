@@ -57,6 +57,9 @@ MANIFEST_SCHEMA: Final = vol.Schema(
         ),
         vol.Optional("codeowners", default=list): [str],
         vol.Optional("documentation", default=""): str,
+        # trigger platforms the integration provides under their own names (``stranger``):
+        # its package exports them as TRIGGER_PLATFORMS, see core/triggers
+        vol.Optional("triggers", default=list): [vol.All(str, vol.Match(_DOMAIN_RE))],
     }
 )
 

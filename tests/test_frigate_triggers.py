@@ -5,11 +5,13 @@ stranger trigger's own per-camera cooldown on the hub clock, and schema errors."
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import voluptuous as vol
 
+import shouwang.integrations.frigate
 from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
 from shouwang.core.places import Place
@@ -21,6 +23,8 @@ from shouwang.integrations.frigate.sightings import (
     PLATE_RECOGNIZED,
     STRANGER_DETECTED,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def attach(hub: Hub, config: dict[str, Any]) -> list[dict[str, Any]]:
@@ -138,3 +142,41 @@ def test_schema_errors(config: dict[str, Any], problem: str) -> None:
     with pytest.raises(vol.Invalid) as caught:
         validate_trigger(config)
     assert problem in str(caught.value)
+
+
+def test_declared_triggers_are_found_without_the_integration_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``stranger`` is declared in frigate's manifest: an automation using it validates in a
+    hub without a frigate: block (the demo, check-config) as if frigate were set up."""
+    from shouwang.core import triggers
+
+    monkeypatch.setattr(triggers, "_platforms", {})
+    assert (
+        triggers.get_platform("stranger")
+        is shouwang.integrations.frigate.TRIGGER_PLATFORMS["stranger"]
+    )
+    assert set(triggers._platforms) >= {"face", "stranger", "plate"}
+    with pytest.raises(vol.Invalid, match="unknown trigger 'strangers'"):
+        triggers.get_platform("strangers")
+
+
+async def test_shipped_stranger_automation_loads_without_frigate(tmp_path: Path) -> None:
+    """The shipped automations/ (which `shouwang demo` copies) load without errors in a hub
+    that has no Frigate: the stranger trigger is known and simply never fires."""
+    import shutil
+
+    from shouwang.core.hub import Hub
+
+    (tmp_path / "configuration.yaml").write_text(
+        "shouwang:\n  time_zone: Asia/Shanghai\n", encoding="utf-8"
+    )
+    (tmp_path / "automations").mkdir()
+    shutil.copy(REPO / "automations" / "stranger_at_night.yaml", tmp_path / "automations")
+    hub = Hub(tmp_path, clock=ManualClock(0))
+    await hub.start()
+    try:
+        assert hub.integrations.runtime("automation").errors == []
+        assert hub.states.get("automation.stranger_at_night_gates").state == "on"
+    finally:
+        await hub.stop(timeout=1)

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 import voluptuous as vol
@@ -98,7 +100,7 @@ def get_platform(name: str) -> TriggerPlatform:
         platform = module
         _platforms[name] = module
     if platform is None and name.isidentifier():
-        platform = _integration_platform(name)
+        platform = _integration_platform(name) or _declared_platform(name)
     if platform is None:
         known = ", ".join(sorted(set(BUILTIN_PLATFORMS) | set(_platforms)))
         raise vol.Invalid(f"unknown trigger {name!r} (known: {known})")
@@ -121,6 +123,27 @@ def _integration_platform(name: str) -> TriggerPlatform | None:
     platform: TriggerPlatform = module
     _platforms[name] = platform
     return platform
+
+
+def _declared_platform(name: str) -> TriggerPlatform | None:
+    """A trigger that a built-in integration declares in its manifest (``"triggers":
+    ["face", "stranger", "plate"]``) and exports as ``TRIGGER_PLATFORMS`` from its package: found
+    whether or not that integration is configured, like :func:`_integration_platform`."""
+    spec = importlib.util.find_spec(INTEGRATIONS_PACKAGE)
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        for manifest in sorted(Path(location).glob("*/manifest.json")):
+            try:
+                declared = json.loads(manifest.read_text(encoding="utf-8")).get("triggers", [])
+            except (OSError, ValueError, AttributeError):
+                continue  # the loader reports broken manifests
+            if not isinstance(declared, list) or name not in declared:
+                continue
+            package = importlib.import_module(f"{INTEGRATIONS_PACKAGE}.{manifest.parent.name}")
+            exported: Mapping[str, TriggerPlatform] = getattr(package, "TRIGGER_PLATFORMS", {})
+            for exported_name, platform in exported.items():
+                _platforms.setdefault(exported_name, platform)
+            return _platforms.get(name)
+    return None
 
 
 def platform_names() -> list[str]:

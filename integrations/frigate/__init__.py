@@ -36,10 +36,11 @@ _LOGGER = logging.getLogger(__name__)
 
 DOMAIN: Final = "frigate"
 
-__all__ = ["CONFIG_SCHEMA", "DOMAIN", "Frigate", "setup"]
+__all__ = ["CONFIG_SCHEMA", "DOMAIN", "TRIGGER_PLATFORMS", "Frigate", "setup"]
 
-# Registered on import, so that automations using them validate also in ``check-config``,
-# where no integration is set up.
+#: found by core/triggers through the manifest's "triggers", so automations using them load
+#: (and pass check-config) whether or not a frigate: block is configured
+TRIGGER_PLATFORMS: Final = PLATFORMS
 for _name, _platform in PLATFORMS.items():
     register_trigger_platform(_name, _platform)
 
