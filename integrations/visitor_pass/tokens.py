@@ -131,8 +131,8 @@ class Signer:
         Verified here with the standard library rather than ``jwt.decode``: this is every QR
         scan's hot path, and PyJWT's checks (per-character base64 scans, key sniffing) make it
         2–3 times slower. The rules are the same (three base64url segments, ``alg`` HS256
-        only, constant-time comparison), and
-        PyJWT or any JWT library verifies these tokens too."""
+        only, constant-time comparison), and PyJWT or any JWT library verifies these tokens
+        too."""
         if not _TOKEN_RE.match(token):
             raise TokenError("malformed", "expected three dot-separated base64url segments")
         header_part, payload_part, signature_part = token.split(".")
