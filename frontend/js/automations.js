@@ -217,9 +217,11 @@ export class AutomationsView {
       await this.refresh();
     } catch (err) {
       if (err.body?.errors) {
+        // the errors are at their lines already; the status says why nothing was saved
         this._showErrors(err.body.errors);
         this.status.textContent = t("editor.not_saved");
         this.status.dataset.valid = "false";
+        return;
       }
       toast(err.message, "error");
     }

@@ -28,8 +28,6 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 #: real seconds a page gets to show something (only waited out when it never does)
 TIMEOUT_MS = 10_000
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium is not installed")
-
 
 @pytest.fixture
 async def community(tmp_path: Path) -> AsyncIterator[Community]:
