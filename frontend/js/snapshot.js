@@ -7,6 +7,16 @@ import { api } from "./auth.js";
 import { h } from "./dom.js";
 import { t } from "./i18n.js";
 
+/** only web links leave the page (never javascript: or data: from event data) */
+function webLink(url) {
+  try {
+    const parsed = new URL(url, location.href);
+    return ["http:", "https:"].includes(parsed.protocol) ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
 function sameOrigin(url) {
   try {
     return new URL(url, location.href).origin === location.origin;
@@ -19,10 +29,11 @@ function sameOrigin(url) {
 export function snapshot(data, { className = "snapshot" } = {}) {
   const url = data?.snapshot_url;
   const camera = typeof data?.camera === "string" && data.camera.startsWith("camera.") ? data.camera : null;
-  const source = url && sameOrigin(url) ? url : camera ? `/api/camera_proxy/${camera}` : null;
+  const source = url && webLink(url) && sameOrigin(url) ? url : camera ? `/api/camera_proxy/${camera}` : null;
   const box = h("div", { class: `${className} empty` });
-  if (!source && url) {
-    box.append(h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, t("snapshot.open")));
+  const link = url ? webLink(url) : null;
+  if (!source && link) {
+    box.append(h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, t("snapshot.open")));
     return box;
   }
   if (!source) return box;
@@ -33,8 +44,8 @@ export function snapshot(data, { className = "snapshot" } = {}) {
       img.src = URL.createObjectURL(blob);
       box.classList.remove("empty");
       box.append(img);
-      if (url && !sameOrigin(url)) {
-        box.append(h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, t("snapshot.open")));
+      if (link && !sameOrigin(link)) {
+        box.append(h("a", { href: link, target: "_blank", rel: "noopener noreferrer" }, t("snapshot.open")));
       }
     })
     .catch(() => box.append(h("span", { class: "muted" }, t("snapshot.none"))));
