@@ -134,8 +134,9 @@ class Scene:
 
 
 async def _held_open(world: World) -> None:
-    door = "b01_u1_door"
-    await world.door(door, True)  # a resident props the unit door open with a pram
+    door = "b01_u1_door"  # the demo resident's unit entrance
+    await world.present(door, "card", world.people.resident_card)
+    await world.door(door, True)  # and props the door open with a pram
     await world.sleep(100)  # past the 30 s reminder and the 90 s alarm
     await world.door(door, False)
 

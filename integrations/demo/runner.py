@@ -6,16 +6,17 @@ runs 144 times faster than real time, so a whole day takes ten minutes, starting
 time, shortly before the evening scenarios — starts the simulated field devices
 (:mod:`.mqtt_devices`), creates one login per role and prints them with the console's address.
 
-Not done yet (the next step of the demo): the scripted day itself — residents' faces at the north
-gate in the morning rush, visitors with passes, the blocked plate at the car lane, the stranger
-at 23:30 — played through a Frigate simulator and the door station. Until then the demo runs the
-community's devices, rules and panels with no scripted traffic.
+The scripted day (:mod:`.day`) starts with the hub: the held-open unit door, a visitor ringing a
+household, the expired tenant, the perimeter at night, the rushes, a visitor pass, the blocked
+plate. Not done yet: the camera scenes (the stranger at 23:30, faces at the gate), which need the
+Frigate simulator moved from the tests into the package.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -25,11 +26,14 @@ from zoneinfo import ZoneInfo
 
 from shouwang.core.clock import ScaledClock
 
+from . import community
 from . import prepare as demo_prepare
 from .broker import EmbeddedBroker, free_port
+from .day import DayPlayer, World
 from .mqtt_devices import SimulatedDevices
 
 if TYPE_CHECKING:
+    from shouwang.core.events import Event
     from shouwang.core.hub import Hub
 
 _LOGGER = logging.getLogger(__name__)
@@ -112,6 +116,10 @@ async def run_demo(
     async def after_start(hub: Hub) -> None:
         await create_logins(hub, logins)
         await asyncio.to_thread(devices.start)
+        player = DayPlayer(World(hub, devices, people, random.Random(community.SEED)))
+        hub.on_stop(player.start())
+        for event_type in SHOWN_EVENTS:
+            hub.on_stop(hub.bus.listen(event_type, _show_event))
         actual_port = getattr(hub.integrations.runtime("http"), "port", http_port)
         print(banner(actual_port, logins, start, speed), flush=True)
 
@@ -122,6 +130,22 @@ async def run_demo(
         await asyncio.to_thread(_stop_quietly, devices)
         if broker is not None:
             await broker.stop()
+
+
+#: what the demo prints on its console as it happens (the web console shows everything)
+SHOWN_EVENTS: Final = (
+    "door_held_open", "door_forced", "access_denied", "tailgating", "duress", "perimeter_breach",
+    "stranger_detected", "intercom_call", "visitor_pass_used", "access_reader_locked",
+)  # fmt: skip
+_SHOWN_FIELDS: Final = ("door", "level", "reason", "credential_type", "phase", "household",
+                        "camera", "zone", "visitor_name", "target")  # fmt: skip
+
+
+def _show_event(event: Event) -> None:
+    fields = " ".join(
+        f"{key}={event.data[key]}" for key in _SHOWN_FIELDS if event.data.get(key) is not None
+    )
+    _LOGGER.warning("EVENT %s %s", event.event_type, fields)
 
 
 def _stop_quietly(devices: SimulatedDevices) -> None:
