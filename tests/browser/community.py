@@ -230,12 +230,17 @@ async def start_community(
     passwords: bool = True,
     clock: ManualClock | None = None,
     extra_config: str = "",
+    frontend_path: Path | None = None,
 ) -> Community:
     """The running community; ``passwords``: give the login roles a password (browser tests),
     else every account has only its long-lived token. ``extra_config`` adds integration
     blocks; with a ``frigate:`` block, Frigate's own ``camera.north_gate`` replaces the
-    simulated one."""
+    simulated one. ``frontend_path``: serve that copy of ``frontend/``."""
     configuration = CONFIGURATION + ("visitor_pass:\n" if HAS_VISITOR_PASS else "") + extra_config
+    if frontend_path is not None:
+        configuration = configuration.replace(
+            "frontend:\n", f"frontend:\n  path: {frontend_path}\n"
+        )
     (config_dir / "configuration.yaml").write_text(configuration, encoding="utf-8")
     automations = config_dir / "automations"
     automations.mkdir(exist_ok=True)

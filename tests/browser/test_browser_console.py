@@ -5,12 +5,15 @@ read-only; a stranger at night pops up on the site plan; every section renders (
 from __future__ import annotations
 
 import asyncio
+import shutil
+from pathlib import Path
 
 from playwright.async_api import Page, expect
 
-from .community import AUTOMATIONS, HAS_VISITOR_PASS, PASSWORD, Community
+from .community import AUTOMATIONS, HAS_VISITOR_PASS, PASSWORD, Community, start_community
 from .conftest import Pages, log_in, screenshot
 
+REPO_FRONTEND = Path(__file__).resolve().parents[2] / "frontend"
 BROKEN_LINE = 4  # "    - trigger: event" in AUTOMATIONS
 
 
@@ -226,3 +229,27 @@ async def test_revoked_session_is_signed_out(community: Community, pages: Pages)
     await expect(page.get_by_test_id("connection-status")).to_have_attribute(
         "data-status", "auth_invalid"
     )
+
+
+async def test_editor_without_the_bundle_is_a_text_area(tmp_path: Path, pages: Pages) -> None:
+    """Without node at set-up time there is no CodeMirror bundle: the editor is a plain text
+    area, and the validator's errors are still listed with their lines."""
+    copy = tmp_path / "frontend"
+    shutil.copytree(REPO_FRONTEND, copy, ignore=shutil.ignore_patterns("node_modules", "vendor"))
+    (tmp_path / "config").mkdir()
+    community = await start_community(tmp_path / "config", frontend_path=copy)
+    try:
+        assert community.hub.integrations.runtime("frontend").editor_bundled is False
+        page = await pages.open(community.url + "/console")
+        await log_in(page, "staff1", PASSWORD)
+        await page.get_by_test_id("nav-automations").click()
+        editor = page.get_by_test_id("yaml-editor")
+        await expect(editor).to_have_attribute("data-editor", "textarea")
+        area = editor.locator("textarea")
+        await expect(area).to_have_value(AUTOMATIONS)
+        await area.fill(AUTOMATIONS.replace("trigger: event", "trigger: evnt"))
+        error = page.get_by_test_id("editor-error")
+        await expect(error).to_have_attribute("data-line", str(BROKEN_LINE))
+        await expect(error).to_contain_text("第 4 行")
+    finally:
+        await community.hub.stop(timeout=1)
