@@ -5,8 +5,9 @@ A hub with ``http`` (random port) and one staff account; a trivial handler regis
 ``/bench/user`` (Access.USER) and ``/bench/public`` (Access.PUBLIC). Clients on the same loop
 fire N sequential requests per route (and one concurrent batch), first without a token on the
 public route, then with a valid token on the authenticated one; the difference is what
-authentication and the policy add. Also times ``AuthManager.authenticate`` alone and one
-argon2 password check.
+authentication and the policy add. Also times ``AuthManager.authenticate`` alone, one
+argon2 password check, and a resident's ``Scope`` over 50,000 entities (filtering all of them;
+deciding per event).
 
     .venv/bin/python bench/http_auth.py [--requests 2000] [--concurrency 50]
 """
@@ -25,7 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from shouwang.core.hub import Hub
-from shouwang.integrations.auth import Access, AuthManager
+from shouwang.integrations.auth import Access, AuthManager, User
 from shouwang.integrations.auth.manager import hash_password, verify_password
 from shouwang.integrations.http import HttpServer
 
@@ -54,6 +55,45 @@ def _report(name: str, times: list[float]) -> None:
         f"{name:32s} n={len(times):6d}  median {statistics.median(times) * 1e6:8.0f} us"
         f"  p99 {p99 * 1e6:8.0f} us  ({len(times) / sum(times):7.0f} req/s sequential)"
     )
+
+
+def _scope_bench(hub: Hub, auth: AuthManager, entities: int = 50_000) -> None:
+    """A resident's scope over a community-sized hub: 40 units, 2,000 household places,
+    ``entities`` entities (each household's own, the rest on shared places)."""
+    from shouwang.core.events import Event
+    from shouwang.core.places import Place
+
+    households = []
+    for unit in range(40):
+        unit_id = f"B{unit // 2:02d}-U{unit % 2 + 1}"
+        hub.places.add(Place(unit_id, unit_id, "unit_entrance"))
+        for room in range(50):
+            household = f"{unit_id}-{room:04d}"
+            hub.places.add(Place(household, household, "household", unit_id))
+            households.append(household)
+    for index in range(entities):
+        entity_id = f"sensor.e{index}"
+        hub.states.set(entity_id, "1")
+        hub.places.bind(entity_id, households[index % len(households)])
+    all_ids = [state.entity_id for state in hub.states.all()]
+    resident = User("r", "r", "resident", frozenset({households[7]}))
+    scope = auth.scope_for(resident)
+    started = time.perf_counter()
+    visible = scope.filter_entities(all_ids)
+    elapsed = time.perf_counter() - started
+    print(
+        f"{'resident filter, all entities':32s} {len(all_ids):6d} entities in"
+        f" {elapsed * 1e3:6.1f} ms ({len(visible)} visible)"
+    )
+    events = [
+        Event("state_changed", {"entity_id": entity_id}, None, 0.0)
+        for entity_id in all_ids[:10_000]
+    ]
+    started = time.perf_counter()
+    for event in events:
+        scope.can_read_event(event)
+    per = (time.perf_counter() - started) / len(events)
+    print(f"{'resident can_read_event':32s} {per * 1e6:8.2f} us per event")
 
 
 async def main(requests: int, concurrency: int) -> None:
@@ -102,6 +142,7 @@ async def main(requests: int, concurrency: int) -> None:
             verify_password(hashed, "bench password")
         per_check = (time.perf_counter() - started) / 5
         print(f"{'argon2 verify (executor)':32s} {per_check * 1e3:8.1f} ms per check")
+        _scope_bench(hub, auth)
         await server.stop()
         await hub.stop(timeout=1)
 

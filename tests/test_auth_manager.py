@@ -340,6 +340,23 @@ async def test_periodic_sync_runs_on_the_loop(tmp_path: Path, clock: ManualClock
         await hub.stop(timeout=1)
 
 
+async def test_households_of_event(tmp_path: Path, clock: ManualClock) -> None:
+    from shouwang.core.events import Event
+    from shouwang.core.places import Place
+
+    hub = await start_auth_hub(tmp_path, clock)
+    try:
+        hub.places.add(Place("H1", "0101", "household"))
+        hub.states.set("lock.h1", "locked")
+        hub.places.bind("lock.h1", "H1")
+        auth = auth_of(hub)
+        event = Event("door_held_open", {"entity_id": "lock.h1", "household_id": "H7"}, None, 0.0)
+        assert auth.households_of_event(event) == {"H1", "H7"}
+        assert auth.households_of_event(Event("hub_started", {}, None, 0.0)) == set()
+    finally:
+        await hub.stop(timeout=1)
+
+
 async def test_auth_needs_a_config_dir(clock: ManualClock) -> None:
     from shouwang.core.hub import Hub
 

@@ -73,6 +73,8 @@ _GRANTS: Final[Mapping[str, frozenset[Access]]] = {
 }
 
 HOUSEHOLD_PLACE_KIND: Final = "household"
+#: how long a scope trusts what it worked out about a place (hub clock seconds)
+PLACE_MEMO_SECONDS: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +110,10 @@ def allowed(user: User | None, access: Access) -> bool:
     return access in _GRANTS.get(user.role, frozenset())
 
 
-def _names(value: Any) -> list[str]:
+def _names(value: Any) -> list[str] | tuple[str]:
     """A string or a list of strings from event data or attributes; anything else is nothing."""
     if isinstance(value, str):
-        return [value]
+        return (value,)
     if isinstance(value, list | tuple | set | frozenset):
         return [item for item in value if isinstance(item, str)]
     return []
@@ -124,13 +126,26 @@ class Scope:
     the hub's live places and states, so it stays right as entities come and go.
     """
 
-    __slots__ = ("_hub", "household_ids", "is_resident", "user")
+    __slots__ = (
+        "_hub",
+        "_memo_until",
+        "_place_memo",
+        "_sees_all",
+        "household_ids",
+        "is_resident",
+        "user",
+    )
 
     def __init__(self, hub: Hub, user: User) -> None:
         self._hub = hub
         self.user = user
         self.is_resident = user.role == Role.RESIDENT
         self.household_ids: frozenset[str] = user.households if self.is_resident else frozenset()
+        self._sees_all = allowed(user, Access.READ_ALL)
+        # place id -> inside one of my households; a scope lives as long as a WebSocket, so
+        # the answers are forgotten every PLACE_MEMO_SECONDS to follow registry reloads
+        self._place_memo: dict[str, bool] = {}
+        self._memo_until = 0.0
 
     # -- households ---------------------------------------------------------------------------
     def households_of_place(self, place_id: str | None) -> set[str]:
@@ -159,6 +174,31 @@ class Scope:
         found |= self.households_of_place(place_id)
         return found
 
+    def _place_is_mine(self, place_id: str) -> bool:
+        now = self._hub.clock.time()
+        if now >= self._memo_until:
+            self._place_memo.clear()
+            self._memo_until = now + PLACE_MEMO_SECONDS
+        mine = self._place_memo.get(place_id)
+        if mine is None:
+            mine = bool(self.households_of_place(place_id) & self.household_ids)
+            self._place_memo[place_id] = mine
+        return mine
+
+    def _entity_is_mine(self, entity_id: str) -> bool:
+        """``households_of_entity(entity_id) & household_ids``, without building sets."""
+        place_id = self._hub.places.place_of(entity_id)
+        state = self._hub.states.get(entity_id)
+        if state is not None:
+            attributes = state.attributes
+            named = attributes.get("household_id")
+            if named is not None and not self.household_ids.isdisjoint(_names(named)):
+                return True
+            if place_id is None:
+                attribute = attributes.get("place_id")
+                place_id = attribute if isinstance(attribute, str) else None
+        return place_id is not None and self._place_is_mine(place_id)
+
     def _person_household(self, person_id: str) -> str | None:
         loaded = self._hub.integrations.loaded.get("registry")
         if loaded is None:
@@ -166,46 +206,60 @@ class Scope:
         person = loaded.runtime.people.get(person_id)
         return person.household_id if person is not None else None
 
+    def households_of_record(self, data: Mapping[str, Any]) -> set[str]:
+        """Every household event data (or a record shaped like it) is about, by the module
+        doc's rule. For a resident, ``can_read_event(e)`` is exactly
+        ``bool(households_of_record(e.data) & household_ids)``; a dispatcher serving many
+        residents can compute this once per event and deliver to those households only."""
+        found: set[str] = set()
+        for key in ("household_id", "household"):
+            found.update(_names(data.get(key)))
+        for entity_id in _names(data.get("entity_id")):
+            found |= self.households_of_entity(entity_id)
+        for place_id in _names(data.get("place_id")):
+            found |= self.households_of_place(place_id)
+        for person_id in _names(data.get("person_id")):
+            household = self._person_household(person_id)
+            if household is not None:
+                found.add(household)
+        return found
+
     # -- questions handlers ask -------------------------------------------------------------
     def can_read_entity(self, entity_id: str) -> bool:
-        if not self.user.is_active:
-            return False
         if not self.is_resident:
-            return allowed(self.user, Access.READ_ALL)
-        return bool(self.households_of_entity(entity_id) & self.household_ids)
+            return self._sees_all
+        return self.user.is_active and self._entity_is_mine(entity_id)
 
     def can_control_entity(self, entity_id: str) -> bool:
-        if not self.user.is_active:
-            return False
         if not self.is_resident:
             return allowed(self.user, Access.CONTROL)
-        return bool(self.households_of_entity(entity_id) & self.household_ids)
+        return self.user.is_active and self._entity_is_mine(entity_id)
 
     def can_read_event(self, event: Event) -> bool:
         """Residents: only events about their households' entities, places or people."""
-        if not self.user.is_active:
-            return False
         if not self.is_resident:
-            return allowed(self.user, Access.READ_ALL)
-        return self.is_about_own_household(event.data)
+            return self._sees_all
+        return self.user.is_active and self.is_about_own_household(event.data)
 
     def is_about_own_household(self, data: Mapping[str, Any]) -> bool:
         """Whether event data (or any record shaped like it: a snapshot, call, pass) names one
         of this user's households, their entities, places or people."""
         mine = self.household_ids
-        if not mine:
+        if not mine or not self.user.is_active:
             return False
         for key in ("household_id", "household"):
-            if mine.intersection(_names(data.get(key))):
+            value = data.get(key)
+            if value is not None and not mine.isdisjoint(_names(value)):
                 return True
-        if any(self.can_read_entity(entity_id) for entity_id in _names(data.get("entity_id"))):
+        entity_ids = data.get("entity_id")
+        if entity_ids is not None and any(map(self._entity_is_mine, _names(entity_ids))):
             return True
-        for place_id in _names(data.get("place_id")):
-            if self.households_of_place(place_id) & mine:
-                return True
-        for person_id in _names(data.get("person_id")):
-            if self._person_household(person_id) in mine:
-                return True
+        place_ids = data.get("place_id")
+        if place_ids is not None and any(map(self._place_is_mine, _names(place_ids))):
+            return True
+        person_ids = data.get("person_id")
+        if person_ids is not None:
+            return any(self._person_household(p) in mine for p in _names(person_ids))
         return False
 
     def can_call_service(self, domain: str, service: str, entity_ids: Iterable[str]) -> bool:
@@ -224,4 +278,8 @@ class Scope:
 
     def filter_entities(self, entity_ids: Iterable[str]) -> list[str]:
         """The readable ones of ``entity_ids``, in order."""
-        return [entity_id for entity_id in entity_ids if self.can_read_entity(entity_id)]
+        if not self.is_resident:
+            return list(entity_ids) if self._sees_all else []
+        if not self.user.is_active:
+            return []
+        return [entity_id for entity_id in entity_ids if self._entity_is_mine(entity_id)]
