@@ -272,3 +272,40 @@ async def test_resident_opens_only_the_door_calling_them(community: Community) -
     assert community.hub.states.get("lock.b01_u1_entrance").state == "unlocked"
     manager = community.hub.integrations.runtime("intercom")
     assert manager.calls[mine].unlocked_by == ["user:resident1"]
+
+
+async def test_routes_and_their_access(community: Community) -> None:
+    """Every route this integration adds, with the access it declares; the data ones refuse
+    anonymous callers and the public ones are pages and assets only."""
+    server = community.hub.integrations.runtime("http")
+    prefixes = ("/console", "/panel", "/frontend/", "/api/shouwang/panel/")
+    mine = {
+        (method, path): access.value if access else None
+        for method, path, access in server.routes()
+        if method != "HEAD" and (path == "/" or path.startswith(prefixes))
+    }
+    expected = {
+        ("GET", "/"): "public",
+        ("GET", "/console"): "public",
+        ("GET", "/panel"): "public",
+        **{
+            ("GET", f"/frontend/{name}{tail}"): "public"
+            for name in ("js", "css", "i18n", "vendor")
+            for tail in ("", "/{path}")
+        },
+        ("GET", "/api/shouwang/panel/calls/{call_id}"): "user",
+        ("GET", "/api/shouwang/panel/calls/{call_id}/snapshot"): "user",
+    }
+    if HAS_VISITOR_PASS:
+        expected |= {
+            ("GET", "/api/shouwang/panel/passes"): "user",
+            ("POST", "/api/shouwang/panel/passes"): "user",
+            ("DELETE", "/api/shouwang/panel/passes/{pass_id}"): "user",
+        }
+    assert mine == expected
+    for method, path in expected:
+        if expected[(method, path)] != "user":
+            continue
+        concrete = path.replace("{call_id}", "c1").replace("{pass_id}", "p1")
+        status, _, body = await request(community, method, concrete)
+        assert status == 401, (method, path, body)
