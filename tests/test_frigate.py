@@ -411,3 +411,49 @@ async def test_create_event_service(start: StartFn) -> None:
         await rig.hub.services.call(
             "frigate", "create_event", {"camera": "camera.north_gate"}, blocking=True
         )
+
+
+async def test_cameras_discovered_when_none_configured(
+    tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = FrigateSimulator(
+        ["north_gate", "car_park"],
+        broker=(mosquitto.host, mosquitto.port),
+        topic_prefix="frigate_discover",
+        now=clock.time,
+    )
+    await sim.start()
+    (tmp_path / "configuration.yaml").write_text(
+        f"mqtt: {{broker: {mosquitto.host}, port: {mosquitto.port}, discovery: false}}\n"
+        f"frigate: {{url: '{sim.url}', topic_prefix: frigate_discover}}\n",
+        encoding="utf-8",
+    )
+    hub = Hub(tmp_path, clock=clock)
+    await hub.start()
+    try:
+        assert "camera.north_gate" in hub.states
+        assert "camera.car_park" in hub.states
+        assert "binary_sensor.car_park_car_occupancy" in hub.states
+        strangers = capture(hub, "stranger_detected")
+        track = sim.track("car_park").new().face(None, 0.5).end()
+        await wait_for(lambda: strangers)
+        assert strangers[0].data["event_id"] == track.id
+        assert strangers[0].data["place"] is None
+    finally:
+        await hub.stop(timeout=1)
+        await sim.stop()
+    # Frigate unreachable and no cameras listed: set up all the same, with a clear error
+    (tmp_path / "configuration.yaml").write_text(
+        f"mqtt: {{broker: {mosquitto.host}, port: {mosquitto.port}, discovery: false}}\n"
+        f"frigate: {{url: '{sim.url}', timeout: 1}}\n",
+        encoding="utf-8",
+    )
+    hub = Hub(tmp_path, clock=clock)
+    with caplog.at_level(logging.ERROR):
+        await hub.start()
+    try:
+        assert "frigate" in hub.integrations.loaded
+        assert hub.integrations.runtime("frigate").cameras == {}
+        assert "no cameras in the frigate: block and Frigate GET /api/config" in caplog.text
+    finally:
+        await hub.stop(timeout=1)

@@ -15,14 +15,14 @@ Its runtime object (``hub.integrations.runtime("frigate")``) is :class:`Frigate`
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
 from shouwang.core.triggers import register_trigger_platform
 
 from .api import FACES_AND_PLATES_SINCE, FrigateApiError, FrigateClient
 from .bridge import FrigateBridge, occupancy_sensors
-from .config import CONFIG_SCHEMA, FrigateConfig
+from .config import CONFIG_SCHEMA, CameraConfig, FrigateConfig
 from .entities import FrigateAvailable, FrigateCamera
 from .identity import Identities
 from .services import register as register_services
@@ -72,6 +72,8 @@ async def setup(hub: Hub, block: dict[str, Any]) -> Frigate | bool:
         verify_ssl=config.verify_ssl,
     )
     hub.on_stop(client.close)
+    if not config.cameras:
+        config = await _discover_cameras(config, client)
     identities = Identities(hub)
     if identities.registry is None:
         _LOGGER.warning(
@@ -97,6 +99,18 @@ async def setup(hub: Hub, block: dict[str, Any]) -> Frigate | bool:
     frigate = Frigate(config, client, tracker, bridge, cameras)
     hub.create_task(_check_version(frigate), "frigate version check")
     return frigate
+
+
+async def _discover_cameras(config: FrigateConfig, client: FrigateClient) -> FrigateConfig:
+    """No ``cameras:`` configured: follow every camera Frigate's ``/api/config`` lists (with no
+    community place; list them in the block to bind places and zones)."""
+    try:
+        names = sorted((await client.config()).get("cameras") or {})
+    except FrigateApiError as err:
+        _LOGGER.error("Frigate: no cameras in the frigate: block and %s; no camera followed", err)
+        return config
+    _LOGGER.info("Frigate: following the cameras Frigate lists: %s", ", ".join(names))
+    return replace(config, cameras={name: CameraConfig(name) for name in names})
 
 
 async def _check_version(frigate: Frigate) -> None:
