@@ -137,6 +137,11 @@ async def test_unknown_door_is_a_validation_error(hub: Any) -> None:
         await present(hub, "nowhere", "card", "AA000001")
     with pytest.raises(ServiceValidationError, match="type"):
         await present(hub, "gate_north", "iris", "x")
+    with pytest.raises(
+        ServiceValidationError,
+        match="reader: 'b01_u1' is not a reader of door 'gate_north' \\(its readers: gate_north_in, gate_north_out\\)",
+    ):
+        await present(hub, "gate_north", "card", "AA000001", reader="b01_u1")
     decision = access_of(hub).decider.decide(
         __import__("shouwang.integrations.access", fromlist=["Attempt"]).Attempt(
             "nowhere", "card", "AA000001"

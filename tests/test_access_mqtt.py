@@ -85,6 +85,10 @@ async def test_bad_messages_name_the_problem(setup: Any, mosquitto: Mosquitto) -
         assert result["error"] == "unknown door 'moon'"
         result = await answer(device, prefix, "gate_north", {"type": "card"})
         assert "value" in result["error"]
+        result = await answer(
+            device, prefix, "gate_north", {"type": "card", "value": "AA000001", "reader": "x"}
+        )
+        assert result["error"].startswith("reader: 'x' is not a reader of door 'gate_north'")
     assert denied == []  # bad messages are not attempts
 
 

@@ -125,6 +125,9 @@ def _door(access: AccessControl, door: str) -> str:
 def _register_services(hub: Hub, access: AccessControl) -> None:
     async def present(call: ServiceCall) -> dict[str, Any]:
         data = call.data
+        problem = access.reader_problem(_door(access, data["door"]), data.get("reader"))
+        if problem is not None:
+            raise ServiceValidationError(problem)
         decision = await access.present(
             _door(access, data["door"]), data["type"], data["value"],
             reader=data.get("reader"), context=call.context,

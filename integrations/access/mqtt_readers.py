@@ -104,9 +104,10 @@ class MqttReaders:
         if door not in self.access.config.doors:
             return raw if isinstance(raw, dict) else None, f"unknown door {door!r}"
         try:
-            return schema(raw), ""
+            data: dict[str, Any] = schema(raw)
         except vol.Invalid as err:
             return raw if isinstance(raw, dict) else None, humanize_invalid(err)
+        return data, self.access.reader_problem(door, data.get("reader")) or ""
 
     async def _attempt(self, message: Message) -> None:
         door = self._door(message)

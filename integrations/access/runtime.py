@@ -215,6 +215,16 @@ class AccessControl:
         self._save_timer = track_point_in_time(self.hub, self.hub.clock.now() + SAVE_DELAY, due)
 
     # -- attempts ---------------------------------------------------------------------------
+    def reader_problem(self, door: str, reader: str | None) -> str | None:
+        """Why ``reader`` cannot report for ``door`` (a misconfigured device), or None."""
+        if reader is None:
+            return None
+        known = self.config.readers.get(reader)
+        if known is None or known.door_id != door:
+            readers = ", ".join(r.reader_id for r in self.config.doors[door].readers)
+            return f"reader: {reader!r} is not a reader of door {door!r} (its readers: {readers})"
+        return None
+
     async def present(
         self,
         door: str,
