@@ -137,7 +137,15 @@ export class RingingCard {
     else if (this.call?.call_id === call.call_id) this.call = { ...call, ended: true };
     else return;
     this.render();
+    this.alert(call.phase === "ringing" && !this.call.ended);
     this.loadCaller(call);
+  }
+
+  /** a phone buzzes and the tab's title says so while the door rings */
+  alert(ringing) {
+    this.baseTitle ??= document.title;
+    document.title = ringing ? `🔔 ${t("call.ringing_title")} · ${this.baseTitle}` : this.baseTitle;
+    if (ringing) navigator.vibrate?.([400, 200, 400]);
   }
 
   /** the calling station's name and place (a shared place: not in the resident's states) */

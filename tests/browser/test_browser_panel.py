@@ -56,10 +56,12 @@ async def test_answer_a_ring_and_unlock(community: Community, pages: Pages) -> N
     await expect(ringing).to_have_attribute("data-phase", "ringing")
     await expect(page.get_by_test_id("ringing-caller")).to_have_text("1号楼1单元门口机")
     await expect(ringing.get_by_test_id("snapshot")).to_be_visible()  # who is at the door
+    assert (await page.title()).startswith("🔔 有人按门铃")
     await screenshot(page, "panel-ringing-zh")
 
     await page.get_by_test_id("call-answer").click()
     await expect(ringing).to_have_attribute("data-phase", "answered")
+    assert not (await page.title()).startswith("🔔")
     manager = community.hub.integrations.runtime("intercom")
     assert manager.calls[call_id].answered_by == "intercom.b01_u1_0101"
 
