@@ -60,7 +60,7 @@ def _text(data: Mapping[str, Any], name: str, where: str, *, optional: bool = Fa
 
 
 def _number(data: Mapping[str, Any], name: str, where: str, *, optional: bool = False) -> Any:
-    value = data.get(name)
+    value: Any = data.get(name)
     kind = type(value)
     if kind is float:
         return value
