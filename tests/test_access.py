@@ -637,3 +637,17 @@ async def test_state_survives_a_restart(
     assert "access_state.json unreadable" in caplog.text
     assert (await present(hub, "gate_north", "card", "AA000001"))["granted"]  # fresh start
     await hub.stop()
+
+
+def test_the_readme_example_is_valid() -> None:
+    import re
+
+    import yaml
+
+    readme = Path(__file__).parents[1] / "integrations" / "access" / "README.md"
+    block = re.search(r"```yaml\n(registry:.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    assert block is not None
+    text = block.group(1).replace("$argon2id$v=19$m=19456,t=2,p=1$...", hash_pin("2468"))
+    config = yaml.safe_load(text)
+    validated = CONFIG_SCHEMA(config["access"])
+    assert len(validated["doors"]) == 7
