@@ -119,6 +119,7 @@ class Console {
       case "passes": {
         const passes = new PassesView();
         passes.refresh();
+        passes.suggest();
         element = passes.element;
         break;
       }

@@ -18,7 +18,7 @@ export class PassesView {
     this.list = h("tbody");
     const household = households?.length
       ? h("select", { name: "host_household", testid: "pass-household" }, households.map((id) => h("option", { value: id }, id)))
-      : h("input", { name: "host_household", required: true, testid: "pass-household" });
+      : h("input", { name: "host_household", required: true, list: "pass-households", testid: "pass-household" });
     const form = h(
       "form",
       {
@@ -36,7 +36,8 @@ export class PassesView {
       h("label", {}, t("pass.plate"), h("input", { name: "plate", testid: "pass-plate" })),
       households?.length
         ? null
-        : h("label", {}, t("pass.places"), h("input", { name: "places", placeholder: "P-GATE-N,B01-U1", testid: "pass-places" })),
+        : h("label", {}, t("pass.places"), h("input", { name: "places", placeholder: "P-GATE-N,B01-U1", list: "pass-places", testid: "pass-places" })),
+      households?.length ? null : [h("datalist", { id: "pass-households" }), h("datalist", { id: "pass-places" })],
       h("button", { type: "submit", class: "primary", testid: "pass-create" }, t("pass.create")),
     );
     this.element = h(
@@ -54,6 +55,27 @@ export class PassesView {
           this.list,
         ),
       ),
+    );
+  }
+
+  /** staff: suggest the registry's households and gates/doors as they type */
+  async suggest() {
+    const fill = async (id, path, value, label) => {
+      const list = this.element.querySelector(`#${id}`);
+      if (!list) return;
+      try {
+        const rows = await api(path);
+        clear(list, rows.map((row) => h("option", { value: value(row) }, label(row))));
+      } catch {
+        // no registry on this hub: free text it is
+      }
+    };
+    await fill("pass-households", "/api/shouwang/registry/households", (r) => r.household_id, (r) => r.address || "");
+    await fill(
+      "pass-places",
+      "/api/shouwang/registry/places",
+      (r) => r.place_id,
+      (r) => r.name,
     );
   }
 

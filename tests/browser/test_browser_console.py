@@ -168,6 +168,8 @@ async def test_sections_render(community: Community, pages: Pages) -> None:
 
     if HAS_VISITOR_PASS:
         await page.get_by_test_id("nav-passes").click()
+        # the registry's households are suggested as staff type
+        await expect(page.locator("#pass-households option")).to_have_count(2)
         await page.get_by_test_id("pass-visitor").fill("李娜")
         await page.get_by_test_id("pass-household").fill("B01-U1-0102")
         await page.get_by_test_id("pass-places").fill("P-GATE-N,B01-U1")
