@@ -651,3 +651,47 @@ def test_the_readme_example_is_valid() -> None:
     config = yaml.safe_load(text)
     validated = CONFIG_SCHEMA(config["access"])
     assert len(validated["doors"]) == 7
+
+
+async def test_temporary_rules_by_date(tmp_path: Path, clock: ManualClock) -> None:
+    rule = """    - name: renovation at building 1 (R007's contractor visit)
+      people: [R007]
+      doors: [b01_u1]
+      valid_from: 2026-11-29
+      valid_until: 2026-11-30
+    - name: resident cars"""
+    hub = await start_access_hub(
+        tmp_path, clock, BASE_ACCESS.replace("    - name: resident cars", rule, 1)
+    )
+    assert (await present(hub, "b01_u1", "card", "AA000007"))["granted"]  # 29 Nov, local
+    await clock.advance(2 * 86400)  # 1 Dec
+    assert (await present(hub, "b01_u1", "card", "AA000007"))["reason"] == "outside_schedule"
+    await hub.stop()
+
+
+def test_temporary_rule_dates_are_checked(tmp_path: Path) -> None:
+    errors = config_errors(
+        tmp_path,
+        """
+        access:
+          doors: [{id: gate}]
+          rules:
+            - everyone: true
+              doors: [gate]
+              valid_from: 2026-12-01
+              valid_until: 2026-11-01
+        """,
+    )
+    assert any("access.rules.0.valid_until: valid_until is before valid_from" in e for e in errors)
+    errors = config_errors(
+        tmp_path,
+        """
+        access:
+          doors: [{id: gate}]
+          rules: [{everyone: true, doors: [gate], valid_until: someday}]
+        """,
+    )
+    assert any(
+        "access.rules.0.valid_until: expected a date YYYY-MM-DD (got 'someday')" in e
+        for e in errors
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Final
 
 import voluptuous as vol
@@ -95,6 +95,15 @@ def _str_list(value: Any) -> list[str]:
     return [str(item) for item in items]
 
 
+def _date(value: Any) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise vol.Invalid("expected a date YYYY-MM-DD") from None
+
+
 def _topic_prefix(value: Any) -> str:
     if not isinstance(value, str) or not value.strip("/") or "+" in value or "#" in value:
         raise vol.Invalid("expected an MQTT topic prefix without wildcards")
@@ -165,6 +174,9 @@ RULE_SCHEMA: Final = vol.Schema(
         vol.Optional("vehicle_lists"): vol.All(_str_list, [vol.In(VEHICLE_LISTS)]),
         vol.Required("doors"): _str_list,
         vol.Optional("schedule"): str,
+        # a temporary rule (contractors, a renovation): local dates, both inclusive
+        vol.Optional("valid_from"): _date,
+        vol.Optional("valid_until"): _date,
     }
 )
 
@@ -238,6 +250,12 @@ def _cross_check(block: dict[str, Any]) -> dict[str, Any]:
             if name not in doors and name not in groups:
                 path = ["rules", index, "doors", d_index]
                 errors.append(vol.Invalid(f"unknown door or door group {name!r}", path))
+        if (
+            rule.get("valid_until")
+            and rule.get("valid_from", rule["valid_until"]) > rule["valid_until"]
+        ):
+            path = ["rules", index, "valid_until"]
+            errors.append(vol.Invalid("valid_until is before valid_from", path))
         if "schedule" in rule and rule["schedule"] not in block["schedules"]:
             path = ["rules", index, "schedule"]
             errors.append(vol.Invalid(f"unknown schedule {rule['schedule']!r}", path))
@@ -322,6 +340,18 @@ class Rule:
     vehicle_lists: frozenset[str]
     doors: frozenset[str]
     schedule: Schedule | None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def active(self, local: datetime) -> bool:
+        """Whether the rule applies at ``local`` (its dates and its schedule)."""
+        if self.valid_from is not None or self.valid_until is not None:
+            day = local.date()
+            if (self.valid_from and day < self.valid_from) or (
+                self.valid_until and day > self.valid_until
+            ):
+                return False
+        return self.schedule is None or self.schedule.active(local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +442,8 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
                 vehicle_lists=frozenset(raw.get("vehicle_lists") or ()),
                 doors=frozenset(door_ids),
                 schedule=schedules[raw["schedule"]] if "schedule" in raw else None,
+                valid_from=raw.get("valid_from"),
+                valid_until=raw.get("valid_until"),
             )
         )
     pins = {

@@ -382,12 +382,12 @@ def _rule_refusal(rules: _PersonRules | None, door_id: str, local: datetime) -> 
     if rules is None:
         return "no_rule"
     for rule in rules.deny:
-        if door_id in rule.doors and (rule.schedule is None or rule.schedule.active(local)):
+        if door_id in rule.doors and rule.active(local):
             return "denied_by_rule"
     covered = False
     for rule in rules.allow:
         if door_id in rule.doors:
-            if rule.schedule is None or rule.schedule.active(local):
+            if rule.active(local):
                 return None
             covered = True
     return "outside_schedule" if covered else "no_rule"
