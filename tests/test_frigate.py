@@ -5,6 +5,7 @@ malformed payloads (counted, harmless), snapshots, configuration errors."""
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -457,3 +458,61 @@ async def test_cameras_discovered_when_none_configured(
         assert "no cameras in the frigate: block and Frigate GET /api/config" in caplog.text
     finally:
         await hub.stop(timeout=1)
+
+
+def test_payload_shapes_across_frigate_releases() -> None:
+    from shouwang.integrations.frigate.payloads import (
+        PayloadError,
+        PlateResult,
+        parse_available,
+        parse_count,
+        parse_event,
+        parse_review,
+        parse_tracked_object_update,
+    )
+
+    base = {"id": "1.0-a", "camera": "c", "label": "person", "start_time": 1.0, "score": 0.7}
+    # a bare sub_label string (before 0.14) and a face only in current_attributes
+    old = parse_event(
+        json.dumps(
+            {
+                "type": "update",
+                "before": None,
+                "after": {
+                    **base,
+                    "sub_label": "zhang_san",
+                    "current_attributes": [{"label": "face", "score": 0.81, "box": [1, 2, 3, 4]}],
+                },
+            }
+        ).encode()
+    )
+    assert (old.after.sub_label, old.after.sub_label_score) == ("zhang_san", None)
+    assert old.after.face_score == 0.81
+    assert old.after.top_score == 0.7  # top_score missing: the score
+    # 0.17 sends data.sub_labels as null in reviews
+    review = parse_review(
+        b'{"type": "end", "before": {}, "after": {"id": "r1", "camera": "c", "start_time": 1,'
+        b' "end_time": 2, "severity": "detection", "data": {"detections": ["1.0-a"],'
+        b' "objects": ["person"], "sub_labels": null, "zones": null}}}'
+    )
+    assert (review.sub_labels, review.zones, review.end_time) == ((), (), 2.0)
+    plate = parse_tracked_object_update(
+        b'{"type": "lpr", "id": "x", "camera": "c", "plate": "\xe4\xba\xacB66666",'
+        b' "name": null, "score": 0.9, "timestamp": 5}'
+    )
+    assert isinstance(plate, PlateResult) and plate.plate == "京B66666" and plate.name is None
+    assert parse_tracked_object_update(b'{"type": "description", "id": "x"}') is None
+    assert parse_available(b"online") is True
+    assert parse_available(b"offline") is False
+    assert parse_count(b"3") == 3
+    with pytest.raises(PayloadError, match="expected an object count, got -1"):
+        parse_count(b"-1")
+    with pytest.raises(PayloadError, match="before: expected an object or null"):
+        parse_event(b'{"type": "new", "before": 5, "after": {}}')
+    no_start = {key: value for key, value in base.items() if key != "start_time"}
+    with pytest.raises(PayloadError, match=r"after\.start_time: missing"):
+        parse_event(json.dumps({"type": "new", "after": no_start}).encode())
+    with pytest.raises(PayloadError, match=r"after\.start_time: expected a number, got None"):
+        parse_event(json.dumps({"type": "new", "after": {**base, "start_time": None}}).encode())
+    with pytest.raises(PayloadError, match=r"after\.score: expected a number, got True"):
+        parse_event(json.dumps({"type": "new", "after": {**base, "score": True}}).encode())
