@@ -163,7 +163,7 @@ intercom:
     console: {{name: 值班电脑, kind: guard, protocol: console}}
     gate_north:
       {{name: 北门门口机, kind: door, place: {community.MAIN_GATE}, door_lock: lock.gate_north}}
-    home_panel: {{name: 室内机, kind: indoor, household: {household}}}
+    home_panel: {{name: 室内机, kind: indoor, household: {household}, place: {household}}}
 
 notify:
   targets:
