@@ -20,11 +20,12 @@ lease expired (or vehicle past its validity) -> deny rules -> allow rules (``no_
 
 from __future__ import annotations
 
+import fnmatch
 import logging
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from .config import AccessConfig, Door, PinCredential, Reader, Rule
@@ -145,58 +146,75 @@ class Decider:
 
     # -- indexing ---------------------------------------------------------------------------
     def reindex(self) -> None:
-        """Index people by card and resolve each person's rules (after a registry reload)."""
-        people = self.registry.people
+        """Index people by card and resolve each person's (and vehicle's) rules, after a
+        registry reload. Rules are matched through the people of each type, tag, household
+        and organisation, so the work grows with the matches, not people x rules."""
+        registry = self.registry
+        people = registry.people
         by_card: dict[str, Person] = {}
+        by_type: dict[str, list[str]] = {}
+        by_household: dict[str, list[str]] = {}
         for person in people.values():
             if person.card_number:
                 by_card[normalise_card(person.card_number)] = person
+            by_type.setdefault(person.type, []).append(person.person_id)
+            if person.household_id:
+                by_household.setdefault(person.household_id, []).append(person.person_id)
+        cars_by_list: dict[str, list[str]] = {}
+        cars_by_household: dict[str, list[str]] = {}
+        for vehicle in registry.vehicles.values():
+            cars_by_list.setdefault(vehicle.list_type, []).append(vehicle.plate)
+            if vehicle.household_id:
+                cars_by_household.setdefault(vehicle.household_id, []).append(vehicle.plate)
+        households = set(by_household) | set(cars_by_household)
+        person_matches: dict[str, list[int]] = {}
+        vehicle_matches: dict[str, list[int]] = {}
+        for index, rule in enumerate(self.config.rules):
+            members: set[str] = set(people) if rule.everyone else set(rule.people & people.keys())
+            for kind in rule.person_types:
+                members.update(by_type.get(kind, ()))
+            for tag in rule.categories:
+                members.update(p.person_id for p in registry.people_with_tag(tag))
+            for organisation in rule.organisations:
+                members.update(p.person_id for p, _ in registry.organisation_members(organisation))
+            cars: set[str] = set()
+            for kind in rule.vehicle_lists:
+                cars.update(cars_by_list.get(kind, ()))
+            if rule.households:
+                # patterns are matched once per household, not once per person
+                matcher = re.compile("|".join(fnmatch.translate(p) for p in rule.households))
+                for household in households:
+                    if matcher.match(household):
+                        members.update(by_household.get(household, ()))
+                        cars.update(cars_by_household.get(household, ()))
+            for person_id in members:
+                person_matches.setdefault(person_id, []).append(index)
+            for plate in cars:
+                vehicle_matches.setdefault(plate, []).append(index)
         shared: dict[tuple[int, ...], _PersonRules] = {}
-        rules: dict[str, _PersonRules] = {}
-        # household patterns are matched once per household, not once per person
-        households = {p.household_id for p in people.values() if p.household_id}
-        in_rule = [
-            frozenset(h for h in households if any(fnmatchcase(h, p) for p in rule.households))
-            for rule in self.config.rules
-        ]
-        for person in people.values():
-            orgs = frozenset(
-                org.organisation_id
-                for org, _role in self.registry.organisations_of(person.person_id)
-            )
-            matching = tuple(
-                i
-                for i, rule in enumerate(self.config.rules)
-                if _applies(rule, person)
-                or person.household_id in in_rule[i]
-                or not rule.organisations.isdisjoint(orgs)
-            )
-            if not matching:
-                continue
-            entry = shared.get(matching)
-            if entry is None:
-                entry = shared[matching] = _split(self.config.rules, matching)
-            rules[person.person_id] = entry
-        vehicle_rules: dict[str, _PersonRules] = {}
-        for vehicle in self.registry.vehicles.values():
-            matching = tuple(
-                i
-                for i, rule in enumerate(self.config.rules)
-                if vehicle.list_type in rule.vehicle_lists or vehicle.household_id in in_rule[i]
-            )
-            if matching:
-                entry = shared.get(matching)
-                if entry is None:
-                    entry = shared[matching] = _split(self.config.rules, matching)
-                vehicle_rules[vehicle.plate] = entry
-        self._by_card, self._rules, self._indexed = by_card, rules, people
-        self._vehicle_rules = vehicle_rules
+
+        def entry(matching: list[int]) -> _PersonRules:
+            key = tuple(matching)  # in rule order: rules were walked in order
+            found = shared.get(key)
+            if found is None:
+                found = shared[key] = _split(self.config.rules, key)
+            return found
+
+        rules = {person_id: entry(found) for person_id, found in person_matches.items()}
+        vehicle_rules = {plate: entry(found) for plate, found in vehicle_matches.items()}
+        self._by_card, self._rules, self._vehicle_rules = by_card, rules, vehicle_rules
+        self._indexed = people
         missing = [p for p in self.config.pins if p not in people]
         if missing:
             _LOGGER.warning("PIN credentials for %d unknown people ignored", len(missing))
 
+    @property
+    def stale(self) -> bool:
+        """Whether the registry has handed out a new snapshot since the last indexing."""
+        return self.registry.people is not self._indexed
+
     def _fresh(self) -> None:
-        if self.registry.people is not self._indexed:
+        if self.stale:
             self.reindex()
 
     def reader_locked(self, door_id: str, reader_id: str | None) -> bool:
@@ -391,14 +409,6 @@ def _rule_refusal(rules: _PersonRules | None, door_id: str, local: datetime) -> 
                 return None
             covered = True
     return "outside_schedule" if covered else "no_rule"
-
-
-def _applies(rule: Rule, person: Person) -> bool:
-    """Whether the rule names the person, their type or a category of theirs (households are
-    matched by the caller)."""
-    if rule.everyone or person.person_id in rule.people or person.type in rule.person_types:
-        return True
-    return bool(rule.categories) and not rule.categories.isdisjoint(person.tags)
 
 
 def _visitor_fields(check: PassCheck) -> dict[str, Any]:

@@ -236,6 +236,10 @@ class AccessControl:
         counts_failures: bool = True,
     ) -> Decision:
         """Decide one attempt, fire its event and, when granted, release the door."""
+        if self.decider.stale:
+            # a registry import was reloaded: index it off the loop (10,000 people take a
+            # fraction of a second) rather than inside the first decision
+            await self.hub.loop.run_in_executor(None, self.decider.reindex)
         attempt = Attempt(door, credential_type, value, reader, None, counts_failures)
         if (
             credential_type == "pin"
