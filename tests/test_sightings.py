@@ -345,3 +345,30 @@ async def test_false_positive_until_confirmed(make_rig: Callable[..., Rig]) -> N
     end["after"] = {**payload["after"], "end_time": rig.clock.time()}
     rig.sim.publish_json("frigate/events", end)
     assert rig.strangers == []  # Frigate never confirmed the person
+
+
+async def test_unknown_face_attempts_decide_before_the_deadline(
+    make_rig: Callable[..., Rig],
+) -> None:
+    rig = make_rig(unknown_face_attempts=3)
+    track = rig.sim.track("north_gate").new()
+    track.face(None, 0.4)
+    track.face("zhang_san", 0.7)  # below min_score: an unmatched attempt too
+    assert rig.strangers == []
+    await rig.advance(0.5)
+    track.face(None, 0.5)
+    data = only(rig.strangers)  # 0.5 s after the track started, not 10 s
+    assert data["event_id"] == track.id
+    track.face(None, 0.5)
+    await rig.advance(20)
+    track.end()
+    assert len(rig.strangers) == 1
+    # a resident recognised within the attempts is no stranger
+    resident = rig.sim.track("south_gate").new()
+    resident.face(None, 0.4)
+    resident.face("zhang_san", 0.95)
+    for _ in range(5):
+        resident.face(None, 0.3)
+    resident.end()
+    assert len(rig.strangers) == 1
+    assert rig.persons[-1].data["person_id"] == "R1"

@@ -11,6 +11,7 @@ frigate:
   cameras:
     north_gate: {place: P-GATE-N, zones: {gate_lane: P-GATE-N-LANE}}
   face_unknown_after: 10               # a person's face still unknown after this -> stranger
+  unknown_face_attempts: 0             # or after this many unmatched face results (0: off)
   min_score: 0.9                       # face recognition score that counts as recognised
   stranger_cooldown: 60                # per camera
 ```
@@ -85,6 +86,9 @@ CONFIG_SCHEMA: Final = vol.Schema(
             vol.Coerce(float), vol.Range(min=0, max=1)
         ),
         vol.Optional("require_face", default=True): bool,
+        vol.Optional("unknown_face_attempts", default=0): vol.All(
+            vol.Coerce(int), vol.Range(min=0, max=100)
+        ),
         vol.Optional("stranger_cooldown", default=DEFAULT_STRANGER_COOLDOWN): duration,
         vol.Optional("timeout", default=DEFAULT_TIMEOUT): vol.All(
             vol.Coerce(float), vol.Range(min=0.1, max=300)
@@ -120,6 +124,9 @@ class FrigateConfig:
     face_unknown_after: timedelta = DEFAULT_FACE_UNKNOWN_AFTER
     min_score: float = DEFAULT_MIN_SCORE
     require_face: bool = True
+    #: decide a stranger after this many unmatched face results, before face_unknown_after
+    #: (0: wait for face_unknown_after or the end of the track)
+    unknown_face_attempts: int = 0
     stranger_cooldown: timedelta = DEFAULT_STRANGER_COOLDOWN
     timeout: float = DEFAULT_TIMEOUT
     verify_ssl: bool = True
@@ -145,6 +152,7 @@ class FrigateConfig:
             face_unknown_after=block.get("face_unknown_after", DEFAULT_FACE_UNKNOWN_AFTER),
             min_score=block.get("min_score", DEFAULT_MIN_SCORE),
             require_face=block.get("require_face", True),
+            unknown_face_attempts=block.get("unknown_face_attempts", 0),
             stranger_cooldown=block.get("stranger_cooldown", DEFAULT_STRANGER_COOLDOWN),
             timeout=block.get("timeout", DEFAULT_TIMEOUT),
             verify_ssl=block.get("verify_ssl", True),

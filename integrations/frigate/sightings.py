@@ -12,7 +12,8 @@ One tracked object (a Frigate event id) is followed from its first message to it
   ``name``) -> one ``person_sighted`` per person per track, with the registered person or
   ``person: None`` when the registry has nobody under that face name;
 * a face that is still not matched to a registered person ``face_unknown_after`` after the
-  track was first seen, or when the track ends, -> ONE ``stranger_detected`` for the track
+  track was first seen (or after ``unknown_face_attempts`` unmatched face results, if set), or
+  when the track ends, -> ONE ``stranger_detected`` for the track
   (with ``require_face``, only once Frigate has actually seen a face on it), and then none on
   the same camera for ``stranger_cooldown``; a recognised name the registry does not know
   (e.g. a generated name from Frigate's stranger library) is a stranger too;
@@ -67,6 +68,7 @@ class _Track:
     face_seen: bool = False
     unmatched_name: str | None = None  # recognised by Frigate, unknown to the registry
     face_score: float | None = None
+    unmatched_attempts: int = 0  # face results that matched nobody registered
     known: bool = False  # a registered person was recognised
     sighted: set[str] = field(default_factory=set)  # person ids / face names announced
     stranger_settled: bool = False
@@ -135,7 +137,12 @@ class SightingTracker:
             track.face_score = max(track.face_score or 0.0, result.score)
         if result.name is not None and (result.score or 0.0) >= self._config.min_score:
             self._recognised(track, result.name, result.score)
-        elif track.deadline_passed:
+            return
+        track.unmatched_attempts += 1
+        attempts = self._config.unknown_face_attempts
+        if attempts and track.unmatched_attempts >= attempts:
+            track.deadline_passed = True
+        if track.deadline_passed:
             self._maybe_stranger(track)
 
     def handle_plate(self, result: PlateResult) -> None:
