@@ -695,3 +695,55 @@ def test_temporary_rule_dates_are_checked(tmp_path: Path) -> None:
         "access.rules.0.valid_until: expected a date YYYY-MM-DD (got 'someday')" in e
         for e in errors
     )
+
+
+def test_holidays_replace_the_weekday() -> None:
+    from datetime import date, datetime, time
+    from zoneinfo import ZoneInfo
+
+    from shouwang.integrations.access.schedule import HOLIDAY
+
+    tz = ZoneInfo("Asia/Shanghai")
+    office = Schedule(
+        "office",
+        (
+            TimeRange((0, 1, 2, 3, 4), time(9), time(17)),
+            TimeRange((HOLIDAY,), time(10), time(12)),
+            TimeRange((HOLIDAY,), time(22), time(2)),
+        ),
+        frozenset({date(2026, 10, 1)}),  # National Day, a Thursday
+    )
+    assert office.active(datetime(2026, 9, 30, 9, 30, tzinfo=tz))  # Wednesday
+    assert not office.active(datetime(2026, 10, 1, 9, 30, tzinfo=tz))  # holiday: not Thursday
+    assert office.active(datetime(2026, 10, 1, 11, 0, tzinfo=tz))  # the holiday range
+    assert office.active(datetime(2026, 10, 2, 1, 0, tzinfo=tz))  # after the holiday evening
+    assert not office.active(datetime(2026, 10, 3, 1, 0, tzinfo=tz))
+
+
+async def test_holidays_in_the_configuration(tmp_path: Path, clock: ManualClock) -> None:
+    config = BASE_ACCESS.replace(
+        "  schedules:", '  holidays: ["2026-11-29"]\n  schedules:', 1
+    ).replace(
+        '- {from: "07:00", to: "21:00"}',
+        '- {days: [mon, tue, wed, thu, fri, sat, sun], from: "07:00", to: "21:00"}',
+    )
+    hub = await start_access_hub(tmp_path, clock, config)
+    await clock.advance(3 * 3600)  # 09:00 on the holiday: the gym's range is for weekdays
+    assert (await present(hub, "gym", "card", "AA000001"))["reason"] == "outside_schedule"
+    await clock.advance(86400)  # the next day
+    assert (await present(hub, "gym", "card", "AA000001"))["granted"]
+    await hub.stop()
+    # a range without days applies every day, holidays too
+    hub = await start_access_hub(
+        tmp_path,
+        clock,
+        BASE_ACCESS.replace("  schedules:", '  holidays: ["2026-11-30"]\n  schedules:', 1),
+    )
+    assert (await present(hub, "gym", "card", "AA000001"))["granted"]  # 09:00 on 30 Nov
+    await hub.stop()
+    errors = config_errors(
+        tmp_path,
+        "access:\n  holidays: [someday]\n  schedules: {s: [{days: [funday], from: '07:00', to: '08:00'}]}\n",
+    )
+    assert any("access.holidays.0: expected a date YYYY-MM-DD" in e for e in errors), errors
+    assert any("unknown day 'funday'" in e for e in errors), errors

@@ -20,7 +20,7 @@ import voluptuous as vol
 from shouwang.core.durations import time_of_day
 from shouwang.core.states import InvalidEntityId, normalize_entity_id
 
-from .schedule import DAY_NAMES, Schedule, TimeRange
+from .schedule import DAY_NAMES, HOLIDAY, Schedule, TimeRange
 
 DIRECTIONS: Final = ("in", "out")
 PASSBACK_MODES: Final = ("hard", "soft")
@@ -81,9 +81,12 @@ def _days(value: Any) -> tuple[int, ...]:
     items = value if isinstance(value, list) else [value]
     days = []
     for item in items:
+        if str(item).lower() == "holiday":
+            days.append(HOLIDAY)
+            continue
         name = str(item).lower()[:3]
         if name not in DAY_NAMES:
-            raise vol.Invalid(f"unknown day {item!r} (mon, tue, wed, thu, fri, sat, sun)")
+            raise vol.Invalid(f"unknown day {item!r} (mon, tue, wed, thu, fri, sat, sun, holiday)")
         days.append(DAY_NAMES.index(name))
     return tuple(sorted(set(days)))
 
@@ -155,7 +158,8 @@ DOOR_SCHEMA: Final = vol.Schema(
 
 RANGE_SCHEMA: Final = vol.Schema(
     {
-        vol.Optional("days", default=list(DAY_NAMES)): _days,
+        # no days: every day, holidays included
+        vol.Optional("days", default=[*DAY_NAMES, "holiday"]): _days,
         vol.Required("from"): time_of_day,
         vol.Required("to"): time_of_day,
     }
@@ -192,6 +196,7 @@ _BLOCK: Final = vol.Schema(
     {
         vol.Optional("doors", default=list): [DOOR_SCHEMA],
         vol.Optional("door_groups", default=dict): {identifier: _str_list},
+        vol.Optional("holidays", default=list): [_date],
         vol.Optional("schedules", default=dict): {
             identifier: vol.All([RANGE_SCHEMA], vol.Length(min=1))
         },
@@ -419,6 +424,7 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
         name: Schedule(
             name,
             tuple(TimeRange(item["days"], item["from"], item["to"]) for item in ranges),
+            frozenset(block["holidays"]),
         )
         for name, ranges in block["schedules"].items()
     }
