@@ -747,3 +747,56 @@ async def test_holidays_in_the_configuration(tmp_path: Path, clock: ManualClock)
     )
     assert any("access.holidays.0: expected a date YYYY-MM-DD" in e for e in errors), errors
     assert any("unknown day 'funday'" in e for e in errors), errors
+
+
+async def test_door_station_credentials_and_unlocks(tmp_path: Path, clock: ManualClock) -> None:
+    """The intercom integration's events (its documented interface): a card or code at a door
+    station is an attempt at the linked door; an intercom unlock is a legitimate opening."""
+    config = BASE_ACCESS.replace(
+        "      lock: lock.b01_u1\n",
+        "      lock: lock.b01_u1\n      intercom: intercom.b01_station\n",
+        1,
+    )
+    hub = await start_access_hub(tmp_path, clock, config)
+    granted = capture(hub, "access_granted")
+    denied = capture(hub, "access_denied")
+    forced = capture(hub, "door_forced")
+    station = {"station": "intercom.b01_station", "place": None}
+    hub.bus.fire(
+        "intercom_credential", {**station, "credential_type": "card", "credential": "AA000003"}
+    )
+    hub.bus.fire(
+        "intercom_credential", {**station, "credential_type": "code", "credential": "R001#0000"}
+    )
+    hub.bus.fire(
+        "intercom_credential",
+        {"station": "intercom.other", "credential_type": "card", "credential": "AA000003"},
+    )
+    await settle(hub)
+    await hub.block_till_done()
+    assert [(e.data["door"], e.data["person"]) for e in granted] == [("b01_u1", "R003")]
+    assert [(e.data["credential_type"], e.data["reason"]) for e in denied] == [
+        ("pin", "invalid_pin")
+    ]
+    await clock.advance(60)
+    hub.bus.fire(
+        "intercom_unlock",
+        {
+            **station,
+            "door": 1,
+            "call_id": "c1",
+            "actor": "household B01-U1-0101",
+            "granted": True,
+            "reason": None,
+        },
+    )
+    hub.states.set("binary_sensor.b01_u1_door", "on")
+    await settle(hub)
+    assert forced == []
+    hub.states.set("binary_sensor.b01_u1_door", "off")
+    await clock.advance(60)
+    hub.bus.fire("intercom_unlock", {**station, "granted": False, "reason": "not your household"})
+    hub.states.set("binary_sensor.b01_u1_door", "on")
+    await settle(hub)
+    assert len(forced) == 1
+    await hub.stop()

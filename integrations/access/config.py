@@ -140,6 +140,7 @@ DOOR_SCHEMA: Final = vol.Schema(
         vol.Optional("exit_button"): entity_of("binary_sensor"),
         vol.Optional("camera"): entity_of("camera"),
         vol.Optional("face_camera"): str,
+        vol.Optional("intercom"): entity_of("intercom"),
         vol.Optional("readers"): vol.All([READER_SCHEMA], vol.Length(min=1)),
         vol.Optional("area"): identifier,
         vol.Optional("held_open", default=dict): {
@@ -319,6 +320,7 @@ class Door:
     exit_button: str | None
     camera: str | None
     face_camera: str | None
+    intercom: str | None
     readers: tuple[Reader, ...]
     area: str | None
     reminder: timedelta
@@ -405,6 +407,7 @@ def build(block: Mapping[str, Any], category_aliases: Mapping[str, str]) -> Acce
             exit_button=raw.get("exit_button"),
             camera=raw.get("camera"),
             face_camera=raw.get("face_camera"),
+            intercom=raw.get("intercom"),
             readers=reader_list,
             area=raw.get("area"),
             reminder=raw["held_open"]["reminder"],

@@ -48,6 +48,10 @@ READER_LOCKED: Final = "access_reader_locked"
 READER_UNLOCKED: Final = "access_reader_unlocked"
 PASSBACK_VIOLATION: Final = "anti_passback_violation"
 PERSON_SIGHTED: Final = "person_sighted"
+INTERCOM_CREDENTIAL: Final = "intercom_credential"
+INTERCOM_UNLOCK: Final = "intercom_unlock"
+#: the intercom's credential kinds -> ours
+INTERCOM_KINDS: Final = {"card": "card", "code": "pin"}
 #: events after which the remembered state may have changed
 REMEMBERED_AFTER: Final = frozenset({ACCESS_GRANTED, READER_LOCKED, "access_passage", "tailgating"})
 SAVE_DELAY: Final = timedelta(seconds=5)
@@ -88,6 +92,7 @@ class AccessControl:
         self.monitors: dict[str, DoorMonitor] = {}
         self.turnstiles: dict[str, Turnstile] = {}
         self._face_doors: dict[str, list[Door]] = {}
+        self._intercom_doors: dict[str, Door] = {}
         for door in config.doors.values():
             if door.contact is not None or door.exit_button is not None:
                 self.monitors[door.door_id] = DoorMonitor(hub, door, self._fire, describe)
@@ -97,9 +102,16 @@ class AccessControl:
                 )
             if door.face_camera is not None:
                 self._face_doors.setdefault(door.face_camera, []).append(door)
-        self._unlisten = (
-            hub.bus.listen(PERSON_SIGHTED, self._person_sighted) if self._face_doors else None
-        )
+            if door.intercom is not None:
+                self._intercom_doors[door.intercom] = door
+        self._listeners: list[Unsubscribe] = []
+        if self._face_doors:
+            self._listeners.append(hub.bus.listen(PERSON_SIGHTED, self._person_sighted))
+        if self._intercom_doors:
+            self._listeners += [
+                hub.bus.listen(INTERCOM_CREDENTIAL, self._intercom_credential),
+                hub.bus.listen(INTERCOM_UNLOCK, self._intercom_unlock),
+            ]
         self._reset_timer: Unsubscribe | None = None
         if config.passback_reset is not None:
             self._schedule_reset(config.passback_reset)
@@ -119,8 +131,8 @@ class AccessControl:
             monitor.stop()
         for turnstile in self.turnstiles.values():
             turnstile.stop()
-        if self._unlisten is not None:
-            self._unlisten()
+        while self._listeners:
+            self._listeners.pop()()
         if self._reset_timer is not None:
             self._reset_timer()
 
@@ -407,6 +419,34 @@ class AccessControl:
         if len(self._last_face) > FACE_MEMORY:
             horizon = now - max(d.open_window.total_seconds() for d in self.config.doors.values())
             self._last_face = {k: t for k, t in self._last_face.items() if t >= horizon}
+
+    # -- door stations (intercom integration) ----------------------------------------------
+    def _intercom_credential(self, event: Event) -> None:
+        """A card read or a code typed at a door station linked to a door: an attempt there
+        (a code is a PIN, typed as ``<person id or card>#<pin>``)."""
+        door = self._intercom_doors.get(str(event.data.get("station")))
+        kind = INTERCOM_KINDS.get(str(event.data.get("credential_type")))
+        value = event.data.get("credential")
+        if door is None or kind is None or not isinstance(value, str) or not value:
+            return
+        self.hub.create_task(
+            self.present(door.door_id, kind, value, context=event.context), "intercom attempt"
+        )
+
+    def _intercom_unlock(self, event: Event) -> None:
+        """A resident or the guard room opened the door from the intercom: a legitimate
+        opening (no forced-door alarm) and one passage for the turnstile."""
+        door = self._intercom_doors.get(str(event.data.get("station")))
+        if door is None or event.data.get("granted") is not True:
+            return
+        reader = door.default_reader
+        self._granted(
+            door,
+            Decision(
+                True, "intercom", door.door_id, "intercom", reader=reader.reader_id,
+                direction=reader.direction, time=self.hub.clock.time(),
+            ),
+        )  # fmt: skip
 
     # -- visitor passes ---------------------------------------------------------------------
     def groups_of(self, door_id: str) -> tuple[str, ...]:
