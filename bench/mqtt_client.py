@@ -1,6 +1,6 @@
 """The MQTT integration through a real Mosquitto: relay latency and discovery speed.
 
-relay: a device (raw paho thread) publishes numbered messages at a fixed rate on
+relay: a device (raw paho, in its own process) publishes numbered messages at a fixed rate on
 ``bench/in/<n>``; the hub's shared client receives them through a ``bench/in/+`` wildcard
 subscription and answers each with a QoS 1 publish on ``bench/out``; the device measures
 publish -> answer. That is the path every MQTT integration's traffic takes (paho thread ->
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import statistics
 import sys
 import tempfile
@@ -74,6 +75,28 @@ async def start_hub(broker: Mosquitto, discovery: bool, prefix: str = "bench_ha"
     return hub
 
 
+def _device_process(host: str, port: int, rate: int, seconds: float, out: Any) -> None:
+    """The device side of the relay, in its own process (its own GIL): send at ``rate``,
+    time each answer, put the latencies (ms) on ``out``."""
+    broker = Mosquitto.__new__(Mosquitto)
+    broker.host, broker.port = host, port
+    device = Device(broker, "bench/out")
+    total = int(rate * seconds)
+    sent: dict[int, float] = {}
+    start = time.perf_counter()
+    for n in range(total):
+        due = start + n / rate
+        while (now := time.perf_counter()) < due:
+            time.sleep(min(due - now, 0.0005))
+        sent[n] = time.perf_counter()
+        device.client.publish(f"bench/in/{n % 16}", str(n), qos=1)
+    deadline = time.perf_counter() + 15
+    while len(device.arrived) < total and time.perf_counter() < deadline:
+        time.sleep(0.05)
+    device.stop()
+    out.put([(device.arrived[n] - sent[n]) * 1000 for n in sent if n in device.arrived])
+
+
 async def relay(rate: int, seconds: float, broker: Mosquitto) -> dict[str, Any]:
     hub = await start_hub(broker, discovery=False)
     client: MqttClient = hub.integrations.runtime("mqtt")
@@ -82,29 +105,17 @@ async def relay(rate: int, seconds: float, broker: Mosquitto) -> dict[str, Any]:
         await client.publish("bench/out", message.payload, qos=1)
 
     await client.subscribe("bench/in/+", answer, qos=1)
-    device = Device(broker, "bench/out")
-    total = int(rate * seconds)
-    sent: dict[int, float] = {}
-
-    def send() -> None:  # paced in its own thread so the hub loop is only the receiver
-        start = time.perf_counter()
-        for n in range(total):
-            due = start + n / rate
-            while (now := time.perf_counter()) < due:
-                time.sleep(min(due - now, 0.001))
-            sent[n] = time.perf_counter()
-            device.client.publish(f"bench/in/{n % 16}", str(n), qos=1)
-
-    sender = threading.Thread(target=send)
-    sender.start()
-    deadline = time.perf_counter() + seconds + 15
-    # answers land in the device's paho thread: poll them (the timing is taken there)
-    while (len(device.arrived) < total or sender.is_alive()) and time.perf_counter() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.05)
-    sender.join()
-    latencies = sorted((device.arrived[n] - sent[n]) * 1000 for n in sent if n in device.arrived)
-    device.stop()
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    device = context.Process(
+        target=_device_process, args=(broker.host, broker.port, rate, seconds, results)
+    )
+    device.start()
+    loop = asyncio.get_running_loop()
+    latencies = sorted(await loop.run_in_executor(None, results.get, True, seconds + 60))
+    await loop.run_in_executor(None, device.join)
     await hub.stop(timeout=5)
+    total = int(rate * seconds)
     quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {
         "rate": rate,

@@ -45,6 +45,9 @@ MessageCallback = Callable[["MqttMessage"], Any]
 #: how long stop waits for the "offline" message to be acknowledged
 STOP_PUBLISH_TIMEOUT: Final = 3.0
 
+#: unacknowledged QoS 1/2 publishes on the wire at once
+MAX_INFLIGHT: Final = 1000
+
 #: at most this many unclaimed start-up messages are held (the oldest go first)
 HELD_MAX: Final = 10_000
 
@@ -176,6 +179,9 @@ class MqttClient:
             protocol=paho.MQTTv311,
         )
         self._paho.max_queued_messages_set(0)  # unbounded: never drop a queued QoS 1 message
+        # paho allows 20 unacknowledged QoS 1/2 publishes by default: one broker round trip
+        # per 20 messages caps a burst (a guard call storm) far below what the broker takes
+        self._paho.max_inflight_messages_set(MAX_INFLIGHT)
         self._paho.reconnect_delay_set(
             reconnect_min_delay, max(reconnect_min_delay, reconnect_max_delay)
         )
