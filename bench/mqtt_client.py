@@ -173,9 +173,15 @@ async def main() -> None:
     parser.add_argument("--rates", default="200,1000")
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--entities", type=int, default=1000)
+    parser.add_argument(
+        "--broker-inflight", type=int, help="Mosquitto's max_inflight_messages (default 20)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         broker = Mosquitto(Path(workdir) / "mosquitto")
+        if args.broker_inflight is not None:
+            with broker.config.open("a") as config:
+                config.write(f"max_inflight_messages {args.broker_inflight}\n")
         broker.start()
         try:
             print("| rate msg/s | sent | answered | lost | p50 ms | p99 ms | max ms |")
