@@ -137,3 +137,21 @@ async def test_wrong_password_is_refused_and_never_logged(
         assert not client.connected
     assert "refused the connection" in caplog.text
     assert wrong not in caplog.text and PASSWORD not in caplog.text
+
+
+async def test_tls_insecure_skips_certificate_checks(hub: Hub, secure_mosquitto: Mosquitto) -> None:
+    client = await setup_mqtt(
+        hub, secure_mosquitto, username="hub", password=PASSWORD, tls={"insecure": True}
+    )
+    assert client.connected
+
+
+async def test_tls_verifies_the_broker_certificate(
+    hub: Hub, secure_mosquitto: Mosquitto, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the system CAs only, the test CA's certificate is not trusted: no connection."""
+    import shouwang.integrations.mqtt as mqtt_integration
+
+    monkeypatch.setattr(mqtt_integration, "CONNECT_WAIT", 1.0)
+    client = await setup_mqtt(hub, secure_mosquitto, username="hub", password=PASSWORD, tls=True)
+    assert not client.connected
