@@ -86,6 +86,7 @@ def test_table_covers_the_keys_the_issue_names() -> None:
         ("event", {"state_topic": "a", "event_types": []}, "event_types"),
         ("device_automation", {"automation_type": "trigger", "topic": "a", "type": "t"}, "subtype"),
         ("sensor", {"state_topic": "a", "name": ["list"]}, "name"),
+        ("lock", {"command_topic": "a", "code_format": "^(\\d{4}$"}, "code_format"),
     ],
 )
 def test_schema_errors_name_the_field(

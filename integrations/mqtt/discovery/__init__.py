@@ -111,6 +111,7 @@ class Discovery:
             async with lock:  # FIFO
                 await self._process(message)
         except Exception:
+            self._payloads.pop(message.topic, None)  # the same config again is tried again
             self.stats["invalid"] += 1
             _LOGGER.exception("MQTT discovery %s: could not apply the config", message.topic)
         finally:

@@ -172,9 +172,15 @@ class MqttEntity(Entity):
 
     async def update_config(self, config: dict[str, Any]) -> None:
         """A changed discovery payload: new topics, templates and payloads, same entity id."""
+        previous = self.config
         self._unsubscribe()
         self.extra_attributes = {}
-        self.apply_config(config)
+        try:
+            self.apply_config(config)
+        except Exception:
+            self.apply_config(previous)  # keep working as announced before
+            await self._subscribe()
+            raise
         await self._subscribe()
         self.write_state()
 

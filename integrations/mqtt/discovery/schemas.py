@@ -7,6 +7,7 @@ Keys a component does not use are dropped, as Home Assistant does (devices send 
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 import voluptuous as vol
@@ -33,6 +34,15 @@ def string(value: Any) -> str:
 def _string_list(value: Any) -> list[str]:
     items = value if isinstance(value, list) else [value]
     return [string(item) for item in items]
+
+
+def _regex(value: Any) -> str:
+    text = string(value)
+    try:
+        re.compile(text)
+    except re.error as err:
+        raise vol.Invalid(f"not a regular expression: {err}") from None
+    return text
 
 
 def _qos(value: Any) -> int:
@@ -157,7 +167,7 @@ LOCK: Final = _entity_schema(
         vol.Optional("command_template"): str,
         vol.Optional("state_topic"): topic_filter,
         vol.Optional("value_template"): str,
-        vol.Optional("code_format"): str,
+        vol.Optional("code_format"): _regex,
         vol.Optional("optimistic"): bool,
         vol.Optional("payload_lock", default="LOCK"): string,
         vol.Optional("payload_unlock", default="UNLOCK"): string,
