@@ -876,3 +876,56 @@ async def test_duplicate_unique_id_is_refused_and_counted(
     device.publish(f"{prefix}/binary_sensor/b/smoke/config", "", retain=True)
     announce(device, f"{prefix}/binary_sensor/a/smoke/config", "")
     await wait_for(lambda: hub.states.get("binary_sensor.smoke") is None)
+
+
+async def test_simulated_door_controller_is_discovered_and_obeys(
+    hub: Hub, mosquitto: Mosquitto
+) -> None:
+    """The shipped simulator (the demo's discovery device) on its own connection."""
+    import asyncio
+
+    from shouwang.integrations.mqtt.simulator import DoorControllerSimulator
+
+    _client, prefix = await discovery_hub(hub, mosquitto)
+    connection = MqttClient(
+        asyncio.get_running_loop(),
+        broker=mosquitto.host,
+        port=mosquitto.port,
+        client_id="sim-" + unique().replace("/", "-"),
+    )
+    connection.start()
+    connection.release_held()
+    assert await connection.wait_connected(10)
+    sim = DoorControllerSimulator(
+        connection, "unit_3", name="Unit 3 door", prefix=prefix, base=unique("sim")
+    )
+    try:
+        await sim.start()
+        await wait_state(hub, "lock.unit_3_door_lock", "locked")
+        await wait_state(hub, "binary_sensor.unit_3_door_door", "off")
+        await wait_state(hub, "alarm_control_panel.unit_3_door_alarm", "disarmed")
+        await hub.services.call(
+            "lock", "unlock", target={"entity_id": "lock.unit_3_door_lock"}, blocking=True
+        )
+        await wait_state(hub, "lock.unit_3_door_lock", "unlocked")
+        await sim.door(True)
+        await wait_state(hub, "binary_sensor.unit_3_door_door", "on")
+        panel = {"entity_id": "alarm_control_panel.unit_3_door_alarm"}
+        await hub.services.call(
+            "alarm_control_panel", "alarm_arm_away", target=panel, blocking=True
+        )
+        await wait_state(hub, panel["entity_id"], "armed_away")
+        await hub.services.call(
+            "alarm_control_panel", "alarm_disarm", {"code": "0000"}, target=panel, blocking=True
+        )
+        await hub.services.call(
+            "alarm_control_panel", "alarm_disarm", {"code": "1234"}, target=panel, blocking=True
+        )
+        await wait_state(hub, panel["entity_id"], "disarmed")
+        assert [payload for _topic, payload in sim.commands][:1] == ["UNLOCK"]
+        await sim.set_online(False)
+        await wait_state(hub, "lock.unit_3_door_lock", "unavailable")
+    finally:
+        await sim.stop(remove=True)
+        await connection.stop()
+    await wait_for(lambda: hub.states.get("lock.unit_3_door_lock") is None)

@@ -148,7 +148,9 @@ class MqttClient:
         self._keepalive = keepalive
         self._birth = dict(birth) if birth else None
         self.max_payload = max_payload
-        self._create_task: Callable[..., Any] = create_task or loop.create_task
+        self._create_task: Callable[..., Any] = create_task or (
+            lambda coro, name: loop.create_task(coro, name=name)
+        )
         self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
         self.connected = False
         self._stopped = False
