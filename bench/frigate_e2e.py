@@ -41,8 +41,8 @@ import paho.mqtt.client as mqtt
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from shouwang.integrations.frigate.simulator import FrigateSimulator  # noqa: E402
 from tests.services import Mosquitto  # noqa: E402
-from tests.simulators.frigate import FrigateSimulator  # noqa: E402
 
 CAMERAS = [f"cam{n:02d}" for n in range(50)]
 MESSAGES_PER_TRACK = 5

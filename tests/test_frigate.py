@@ -18,11 +18,11 @@ import voluptuous as vol
 from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
 from shouwang.integrations.frigate import CONFIG_SCHEMA, Frigate
+from shouwang.integrations.frigate.simulator import JPEG, FrigateSimulator, SimCamera
 
 from .automation_helpers import capture
 from .mqtt_helpers import wait_for
 from .services import Mosquitto
-from .simulators.frigate import JPEG, FrigateSimulator, SimCamera
 from .test_sightings import fill_registry
 
 _prefixes = itertools.count()

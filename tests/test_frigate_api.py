@@ -9,9 +9,9 @@ import pytest
 from aiohttp import web
 
 from shouwang.integrations.frigate.api import FrigateApiError, FrigateClient, parse_version
+from shouwang.integrations.frigate.simulator import JPEG, FrigateSimulator, SimCamera
 
 from .services import free_port
-from .simulators.frigate import JPEG, FrigateSimulator, SimCamera
 
 CAMERAS = [SimCamera("north_gate", ("gate_lane",)), SimCamera("car_park", ("lane_in",))]
 

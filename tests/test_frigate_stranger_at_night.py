@@ -25,10 +25,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
+from shouwang.integrations.frigate.simulator import FrigateSimulator
 
 from .mqtt_helpers import Peer, wait_for
 from .services import Mosquitto
-from .simulators.frigate import FrigateSimulator
 from .test_sightings import fill_registry
 
 REPO = Path(__file__).resolve().parents[1]

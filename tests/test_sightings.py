@@ -24,11 +24,11 @@ from shouwang.integrations.frigate.payloads import (
     parse_tracked_object_update,
 )
 from shouwang.integrations.frigate.sightings import SightingTracker
+from shouwang.integrations.frigate.simulator import FrigateSimulator, SimCamera
 from shouwang.integrations.registry import open_registry
 from shouwang.integrations.registry.transfer import import_file
 
 from .automation_helpers import capture
-from .simulators.frigate import FrigateSimulator, SimCamera
 
 PEOPLE = """\
 person_id,name,type,face_name,tags

@@ -13,9 +13,9 @@ import pytest
 from playwright.async_api import expect
 
 from shouwang.core.clock import ManualClock
+from shouwang.integrations.frigate.simulator import FrigateSimulator
 
 from ..services import Mosquitto
-from ..simulators.frigate import FrigateSimulator
 from .community import NIGHT, PASSWORD, Community, start_community
 from .conftest import Pages, log_in, screenshot
 

@@ -1,7 +1,7 @@
 """A Frigate NVR stand-in: Frigate 0.16's MQTT messages on a real broker and its HTTP API.
 
-Used by the Frigate tests, ``bench/frigate_e2e.py`` and the demo. It speaks what Frigate
-documents, so the hub cannot tell it from a real NVR:
+Used by the demo (its cameras), the Frigate tests and ``bench/frigate_e2e.py``. It speaks what
+Frigate documents, so the hub cannot tell it from a real NVR:
 
 * MQTT (paho, on the broker the test started): ``frigate/available`` (retained, last will
   ``offline``), ``frigate/events`` (``new``/``update``/``end`` with ``before``/``after``),
@@ -37,6 +37,7 @@ import jwt
 import orjson
 import paho.mqtt.client as mqtt
 from aiohttp import web
+from paho.mqtt.enums import CallbackAPIVersion
 
 #: a real 16x16 baseline JPEG, served for every snapshot, thumbnail and latest frame
 JPEG = base64.b64decode(
@@ -274,7 +275,7 @@ class FrigateSimulator:
     def _connect_mqtt(self) -> None:
         assert self._broker is not None
         client = mqtt.Client(
-            mqtt.CallbackAPIVersion.VERSION2, client_id=f"frigate-sim-{random.randrange(1 << 30)}"
+            CallbackAPIVersion.VERSION2, client_id=f"frigate-sim-{random.randrange(1 << 30)}"
         )
         client.will_set(f"{self.topic_prefix}/available", "offline", qos=1, retain=True)
         client.on_connect = lambda *_args: self._connected.set()
