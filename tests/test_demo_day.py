@@ -8,6 +8,7 @@ of it: alarms, refusals, calls, grants.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import uuid
 from collections.abc import AsyncIterator
@@ -25,10 +26,11 @@ from shouwang.integrations.demo import community
 from shouwang.integrations.demo import prepare as demo_prepare
 from shouwang.integrations.demo.day import SCENES, DayPlayer, World
 from shouwang.integrations.demo.mqtt_devices import SimulatedDevices
+from shouwang.integrations.frigate.simulator import FrigateSimulator
 
 from .automation_helpers import capture
 from .mqtt_helpers import wait_for
-from .services import Mosquitto, free_port
+from .services import Mosquitto
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 AUTOMATIONS = Path(__file__).resolve().parents[1] / "automations"
@@ -59,12 +61,16 @@ class Demo:
 @pytest.fixture
 async def demo(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Demo]:
     config = tmp_path / "demo"
+    clock = ManualClock(datetime(2026, 11, 28, 19, 50, tzinfo=SHANGHAI))
+    frigate = FrigateSimulator(
+        demo_prepare.CAMERAS, broker=(mosquitto.host, mosquitto.port), now=clock.time
+    )
+    await frigate.start()
     people = await asyncio.to_thread(
         demo_prepare.prepare, config, today=date(2026, 11, 28), mqtt_host=mosquitto.host,
-        mqtt_port=mosquitto.port, frigate_url=f"http://127.0.0.1:{free_port()}", http_port=0,
+        mqtt_port=mosquitto.port, frigate_url=frigate.url, http_port=0,
         automations_source=AUTOMATIONS, mqtt_client_id=f"hub-{uuid.uuid4().hex[:8]}",
     )  # fmt: skip
-    clock = ManualClock(datetime(2026, 11, 28, 19, 50, tzinfo=SHANGHAI))
     hub = Hub(config, clock=clock)
     await hub.start()
     devices = SimulatedDevices(
@@ -76,7 +82,7 @@ async def demo(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Demo]:
     await asyncio.to_thread(devices.start)
     await wait_for(lambda: hub.states.is_state("binary_sensor.b01_u1_door_door", "off"))
     await wait_for(lambda: hub.states.is_state("intercom.gate_north", "idle"))
-    player = DayPlayer(World(hub, devices, people, random.Random(1)))
+    player = DayPlayer(World(hub, devices, people, random.Random(1), frigate))
     player.start()
     try:
         yield Demo(hub, clock, devices, player, people)
@@ -84,6 +90,7 @@ async def demo(tmp_path: Path, mosquitto: Mosquitto) -> AsyncIterator[Demo]:
         player.stop()
         await asyncio.to_thread(devices.stop)
         await hub.stop(timeout=2)
+        await frigate.stop()
 
 
 async def test_evening_held_open_ring_and_expired_tenant(demo: Demo) -> None:
@@ -137,3 +144,39 @@ async def test_night_and_next_day(demo: Demo) -> None:
     )
     assert reused[0].data["reason"] == "used_up_pass"
     assert len(seen["visitor_pass_used"]) == 2
+
+
+async def test_stranger_at_night_calls_the_guard_room(demo: Demo) -> None:
+    """The headline scenario, end to end: the NVR's track whose face never matches becomes one
+    stranger sighting, and the shipped automation rings the guard room's station over MQTT with
+    the snapshot; the call's context leads back to the sighting."""
+    seen = demo.events("stranger_detected", "intercom_call")
+    rings: list[bytes] = []
+    client = demo.hub.integrations.runtime("mqtt")
+    await client.subscribe(
+        "shouwang/intercom/guard_room/ring", lambda m: rings.append(m.payload), qos=1
+    )
+    await demo.to(23, 31)
+    strangers = await wait_for(lambda: seen["stranger_detected"])
+    assert strangers[0].data["camera"] == "camera.north_gate"
+    ring = json.loads((await wait_for(lambda: rings))[0])
+    assert ring["reason"] == "stranger"  # as the shipped blueprint words it
+    assert ring["snapshot_url"] == strangers[0].data["snapshot_url"]
+    assert len(seen["stranger_detected"]) == 1  # one sighting for the whole track
+    calls = [
+        e
+        for e in seen["intercom_call"]
+        if e.data["phase"] == "ringing" and e.data["target"] == "intercom.guard_room"
+    ]
+    assert calls and calls[0].context.parent_id is not None
+
+
+async def test_residents_come_home_by_face(demo: Demo) -> None:
+    seen = demo.events("person_sighted", "access_granted", "stranger_detected")
+    await demo.to(19, 10, day=29)
+    faces = await wait_for(
+        lambda: [e for e in seen["access_granted"] if e.data["credential_type"] == "face"]
+    )
+    assert faces[0].data["person"] is not None
+    assert seen["person_sighted"]
+    assert len(seen["stranger_detected"]) == 1  # only last night's: residents are not strangers

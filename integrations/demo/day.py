@@ -11,8 +11,9 @@ dials a household at the door station (the intercom's MQTT protocol). Everything
 :class:`DayPlayer` schedules every scene at its next occurrence on the hub clock and again the
 next day, so with the demo's :class:`~shouwang.core.clock.ScaledClock` the day repeats.
 
-Not in the script yet: the camera scenes (the stranger at the north gate at 23:30, residents'
-faces in the morning rush) need the Frigate simulator in the package; they come next.
+Cameras act through the Frigate simulator (:mod:`shouwang.integrations.frigate.simulator`),
+which publishes what a Frigate NVR publishes: residents recognised at the north gate, the
+stranger at 23:30 whose face never matches, the blocked plate read at the car lane.
 """
 
 from __future__ import annotations
@@ -26,19 +27,22 @@ from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
-from shouwang.core.events import Context
+from shouwang.core.events import Context, Event
 from shouwang.core.tracking import track_point_in_time
 
 from . import community
 
 if TYPE_CHECKING:
     from shouwang.core.hub import Hub
+    from shouwang.integrations.frigate.simulator import FrigateSimulator
 
     from .mqtt_devices import SimulatedDevices
 
 _LOGGER = logging.getLogger(__name__)
 
 GATE: Final = "gate_north"
+FACE_CAMERA: Final = "north_gate"  # Frigate camera names, as in the demo's frigate: block
+PLATE_CAMERA: Final = "car_lane"
 CONFIRM_TIMEOUT: Final = 5.0  # real seconds
 VISITOR: Final = "李先生"
 
@@ -52,6 +56,8 @@ class World:
     devices: SimulatedDevices
     people: community.DemoPeople
     rng: random.Random
+    #: the NVR in front of the cameras (``north_gate`` face camera, ``car_lane`` plate camera)
+    frigate: FrigateSimulator | None = None
     visitor_token: str | None = None
     #: scenes doing real work now (not waiting on the hub clock): a test on a manual clock
     #: lets simulated time move on only at zero, as real time does for the live demo
@@ -109,18 +115,60 @@ class World:
         await self.door(GATE, False)
         return True
 
-    def resident_cards(self, count: int) -> list[str]:
-        """Cards of ``count`` residents (owners, family, current tenants), chosen at random."""
+    async def walk_in_by_face(self, face_name: str) -> bool:
+        """A resident walks up to the north gate's face camera: Frigate tracks them and
+        recognises the face; access control decides on the sighting. If it grants, they pass."""
+        if self.frigate is None:
+            return False
+        granted: list[Event] = []
+        unsubscribe = self.hub.bus.listen(
+            "access_granted",
+            granted.append,
+            event_filter=lambda data: data.get("credential_type") == "face",
+        )
+        try:
+            track = self.frigate.track(FACE_CAMERA, score=0.9).new()
+            await self.sleep(1)
+            track.face(face_name, 0.95)
+            try:  # the sighting goes camera -> broker -> hub -> access control
+                async with asyncio.timeout(CONFIRM_TIMEOUT):
+                    while not granted:  # noqa: ASYNC110
+                        await asyncio.sleep(0.002)
+            except TimeoutError:
+                track.end()
+                return False
+            await self.door(GATE, True)
+            await self.sleep(1)
+            await self.sensor(f"{GATE}_pass_in", True)
+            await self.sleep(1)
+            await self.sensor(f"{GATE}_pass_in", False)
+            track.end()
+            await self.sleep(2)
+            await self.door(GATE, False)
+            return True
+        finally:
+            unsubscribe()
+
+    def resident_faces(self, count: int) -> list[str]:
+        """Face names of ``count`` residents (owners, family, current tenants), at random."""
+        return [face for _, face in self._residents(count)]
+
+    def _residents(self, count: int) -> list[tuple[str, str]]:
         registry = self.hub.integrations.runtime("registry")
         today = self.hub.clock.now().date()
-        cards = [
-            person.card_number
+        people = [
+            (person.card_number, person.face_name)
             for person in registry.people.values()
             if person.card_number
+            and person.face_name
             and person.household_id
             and (person.lease_end is None or person.lease_end >= today)
         ]
-        return self.rng.sample(sorted(cards), min(count, len(cards)))
+        return self.rng.sample(sorted(people), min(count, len(people)))
+
+    def resident_cards(self, count: int) -> list[str]:
+        """Cards of ``count`` residents (owners, family, current tenants), chosen at random."""
+        return [card for card, _ in self._residents(count)]
 
 
 SceneAction = Callable[[World], Awaitable[None]]
@@ -190,7 +238,32 @@ async def _pass_reused(world: World) -> None:
 
 
 async def _blocked_plate(world: World) -> None:
+    if world.frigate is not None:  # the lane's plate camera reads it (plate_recognized)
+        car = world.frigate.track(PLATE_CAMERA, "car", score=0.9).new()
+        car.lpr(community.BLOCKED_PLATE, 0.95)
+        await world.sleep(3)
+        car.end()
+    # and the barrier asks access control, which keeps it closed
     await world.present("car_lane", "plate", community.BLOCKED_PLATE)
+
+
+async def _stranger_at_gate(world: World) -> None:
+    """Someone nobody knows loiters at the north gate at night; the face never matches."""
+    if world.frigate is None:
+        return
+    track = world.frigate.track(FACE_CAMERA, score=0.88).new()
+    for _ in range(4):
+        await world.sleep(2)
+        track.update()
+    track.face(None, 0.52)
+    await world.sleep(8)  # past the integration's face_unknown_after: a stranger sighting
+    track.end()
+
+
+async def _faces_home(world: World) -> None:
+    for face in world.resident_faces(8):
+        await world.walk_in_by_face(face)
+        await world.sleep(world.rng.uniform(60, 300))
 
 
 SCENES: Final = (
@@ -201,9 +274,11 @@ SCENES: Final = (
     Scene(time(14, 0), "黑名单车辆 blocked plate at the car lane", _blocked_plate),
     Scene(time(15, 0), "通行证再次使用 the pass used up", _pass_reused),
     Scene(time(18, 0), "晚高峰回家 evening rush in", _rush("in", 15, 3600)),
+    Scene(time(18, 30), "住户刷脸回家 residents come home by face", _faces_home),
     Scene(time(20, 15), "单元门长时间未关 unit door held open", _held_open),
     Scene(time(21, 0), "访客呼叫住户 visitor rings a household", _visitor_rings),
     Scene(time(21, 30), "租约到期租户刷卡 expired tenant at the gate", _expired_tenant),
+    Scene(time(23, 30), "北门夜间陌生人 a stranger at the north gate", _stranger_at_gate),
     Scene(time(2, 10), "周界3号防区入侵 perimeter zone 3", _perimeter),
 )
 

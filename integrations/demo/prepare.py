@@ -39,6 +39,8 @@ SENSORS: Final = (
     *(Sensor(f"fence_zone_{z}", f"周界{z}号防区", f"P-FENCE-{z}", "motion") for z in range(1, 5)),
 )
 SIRENS: Final = {"guard_room": community.GUARD_ROOM}
+#: the Frigate cameras (the demo's NVR simulator has these; frigate: maps them to places)
+CAMERAS: Final = ("north_gate", "car_lane")
 LIGHTS: Final = {"stairwell_b1": "B01-U1"}
 #: intercom stations that speak the MQTT door-station protocol (the simulator brings them online)
 STATIONS: Final = ("gate_north", "guard_room", "home_panel")

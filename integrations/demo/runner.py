@@ -8,8 +8,8 @@ time, shortly before the evening scenarios — starts the simulated field device
 
 The scripted day (:mod:`.day`) starts with the hub: the held-open unit door, a visitor ringing a
 household, the expired tenant, the perimeter at night, the rushes, a visitor pass, the blocked
-plate. Not done yet: the camera scenes (the stranger at 23:30, faces at the gate), which need the
-Frigate simulator moved from the tests into the package.
+plate. Its cameras are a Frigate simulator on the same broker (and its HTTP API for snapshots),
+so the stranger at 23:30 reaches the guard room the way a real NVR's sighting would.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from shouwang.core.clock import ScaledClock
+from shouwang.integrations.frigate.simulator import FrigateSimulator
 
 from . import community
 from . import prepare as demo_prepare
-from .broker import EmbeddedBroker, free_port
+from .broker import EmbeddedBroker
 from .day import DayPlayer, World
 from .mqtt_devices import SimulatedDevices
 
@@ -101,10 +102,12 @@ async def run_demo(
         host, port = parse_mqtt_url(mqtt_url)
     today = datetime.now(TIME_ZONE).date()
     start = simulated_start(today, start_at)
+    clock = ScaledClock(start, speed)
+    frigate = FrigateSimulator(demo_prepare.CAMERAS, broker=(host, port), now=clock.time)
+    await frigate.start()
     people = await asyncio.to_thread(
         demo_prepare.prepare, config_dir, today=today, mqtt_host=host, mqtt_port=port,
-        frigate_url=f"http://127.0.0.1:{free_port()}", http_port=http_port,
-        automations_source=automations_source,
+        frigate_url=frigate.url, http_port=http_port, automations_source=automations_source,
     )  # fmt: skip
     logins = demo_prepare.demo_logins(people)
     devices = SimulatedDevices(
@@ -116,7 +119,8 @@ async def run_demo(
     async def after_start(hub: Hub) -> None:
         await create_logins(hub, logins)
         await asyncio.to_thread(devices.start)
-        player = DayPlayer(World(hub, devices, people, random.Random(community.SEED)))
+        world = World(hub, devices, people, random.Random(community.SEED), frigate)
+        player = DayPlayer(world)
         hub.on_stop(player.start())
         for event_type in SHOWN_EVENTS:
             hub.on_stop(hub.bus.listen(event_type, _show_event))
@@ -124,10 +128,10 @@ async def run_demo(
         print(banner(actual_port, logins, start, speed), flush=True)
 
     try:
-        clock = ScaledClock(start, speed)
         return await run_hub(config_dir, duration, clock=clock, after_start=after_start)
     finally:
         await asyncio.to_thread(_stop_quietly, devices)
+        await frigate.stop()
         if broker is not None:
             await broker.stop()
 
