@@ -115,9 +115,13 @@ class SimulatedDevices:
             if payload == "online":
                 self._announce()
             return
+        parts = message.topic.split("/")
+        if len(parts) != 4 or parts[0] != BASE or parts[3] != "set":
+            _LOGGER.debug("demo devices: ignored %s", message.topic)  # not a command of ours
+            return
         with self._lock:
             self.commands.append((message.topic, payload))
-        _, kind, device_id, _ = message.topic.split("/")
+        _, kind, device_id, _ = parts
         if kind == "lock" and device_id in self.doors and payload in ("LOCK", "UNLOCK"):
             self.lock_states[device_id] = "LOCKED" if payload == "LOCK" else "UNLOCKED"
             self._publish(f"{BASE}/lock/{device_id}/state", self.lock_states[device_id])
