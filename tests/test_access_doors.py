@@ -174,3 +174,20 @@ async def test_door_status_entity(hub: Any, clock: ManualClock) -> None:
     assert status.attributes["last_reason"] == "unknown_credential"
     await clock.advance(600)
     assert hub.states.get("sensor.door_gate_north").attributes["locked_readers"] == []
+
+
+def test_overlapping_state_saves_never_collide(tmp_path: Path) -> None:
+    """Saves from several executor threads at once (a busy gate): each has its own temporary
+    file, the state file is always whole and 0600, nothing is left behind."""
+    import stat
+    from concurrent.futures import ThreadPoolExecutor
+
+    from shouwang.integrations.access.state import Remembered, load, save
+
+    path = tmp_path / ".storage" / "access_state.json"
+    states = [Remembered(passages={("gate", "in"): n}) for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda state: save(path, state), states))
+    assert load(path).passages[("gate", "in")] in range(40)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["access_state.json"]
