@@ -48,7 +48,9 @@ HA_SHA256 = {
     "motion_light.yaml": "e07ac35fae7270131f118da767b036e7f7776672077691d9fbcd026e5a7e3f9c",
     "notify_leaving_zone.yaml": "51305e94301a54e2cd9f99989ab0cbfe281140403b95c21097da93d060316861",
 }
-SHIPPED = ("door_held_open.yaml", "forced_door.yaml", "panic_button.yaml")
+SHIPPED = tuple(
+    sorted(p.name for p in (BUNDLED_BLUEPRINTS / "automation" / "shouwang").glob("*.yaml"))
+)
 
 
 def write(base: Path, rel: str, text: str) -> Path:
