@@ -19,6 +19,12 @@ REDIRECT_URI = "http://client.example/auth_callback"
 PASSWORD = "correct horse battery"
 
 
+def write_config(config_dir: Path, text: str) -> None:
+    """``configuration.yaml`` (a tiny file written before the hub starts)."""
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "configuration.yaml").write_text(text, encoding="utf-8")
+
+
 async def start_http_hub(
     tmp_path: Path, clock: ManualClock, extra: str = "", http: str = "server_port: 0"
 ) -> Hub:
@@ -31,9 +37,8 @@ async def start_http_hub(
           server_host: 127.0.0.1
         """
     )
-    tmp_path.mkdir(parents=True, exist_ok=True)
     config += textwrap.indent(textwrap.dedent(http), "  ") + "\n" + textwrap.dedent(extra)
-    (tmp_path / "configuration.yaml").write_text(config, encoding="utf-8")
+    write_config(tmp_path, config)
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
     return hub
@@ -95,8 +100,7 @@ async def token_for(hub: Hub, user: User) -> str:
 
 async def start_auth_hub(tmp_path: Path, clock: ManualClock) -> Hub:
     """A started hub with accounts but no HTTP server (tests build their own servers)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    (tmp_path / "configuration.yaml").write_text("auth:\n", encoding="utf-8")
+    write_config(tmp_path, "auth:\n")
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
     return hub
