@@ -79,6 +79,15 @@ async def test_passes_naming_door_groups_learn_them_from_access(hub: Any) -> Non
     assert (await present(hub, "b01_u1", token))["reason"] == "wrong_door_pass"
 
 
+async def test_passes_routed_by_place_open_the_doors_standing_there(hub: Any) -> None:
+    """A pass whose route is a place (the building) opens the access doors configured at that
+    place, and no other: access control tells the passes where its doors stand."""
+    token = await issue(hub, places=["P-B01"])
+    assert (await present(hub, "b01_u1", token))["granted"]
+    assert (await present(hub, "gate_north", token))["reason"] == "wrong_door_pass"
+    assert (await present(hub, "gym", token))["reason"] == "wrong_door_pass"  # placeless door
+
+
 async def test_repeated_bad_passes_lock_the_reader(hub: Any) -> None:
     locked = capture(hub, "access_reader_locked")
     for _ in range(6):

@@ -84,8 +84,9 @@ async def setup(hub: Hub, config: Mapping[str, Any]) -> AccessControl | bool:
         await _start_mqtt(hub, access, access.config.mqtt_prefix)
     passes = _loaded(hub, "visitor_pass")
     if passes is not None and hasattr(passes, "set_door_groups"):
-        # passes whose route names door groups learn them from us
+        # passes whose route names door groups or places learn where our doors are from us
         passes.set_door_groups(access.groups_of)
+        passes.set_door_places(access.place_of)
     hub.on_stop(access.stop)
     _register_services(hub, access)
     register_trigger_platform("access", trigger)

@@ -453,6 +453,11 @@ class AccessControl:
         """The door groups ``door_id`` belongs to."""
         return self.config.groups_of_door.get(door_id, ())
 
+    def place_of(self, door_id: str) -> str | None:
+        """The place a door stands at (its ``place:``), if it is one of ours."""
+        door = self.config.doors.get(door_id)
+        return door.place if door is not None else None
+
     def _pass_verifier(self) -> PassVerifier | None:
         try:
             runtime = self.hub.integrations.runtime("visitor_pass")

@@ -30,6 +30,7 @@ from .check import (
     UNKNOWN_PASS,
     DoorGroups,
     DoorMatcher,
+    DoorPlaces,
     PassCheck,
     check_claims,
 )
@@ -100,6 +101,11 @@ class PassBook:
         """Let passes that name door groups open the doors of those groups: ``door_groups``
         answers which groups a door id is in (the access-control integration provides it)."""
         self.doors.door_groups = door_groups
+
+    def set_door_places(self, door_places: DoorPlaces | None) -> None:
+        """Let passes whose route names places open the doors standing there: ``door_places``
+        answers where a door id stands (the access-control integration provides it)."""
+        self.doors.door_places = door_places
 
     def validate(
         self, token: str, door_id: str, now: datetime, *, announce: bool = True

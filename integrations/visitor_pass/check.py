@@ -35,6 +35,8 @@ REASONS: Final = (
 
 #: the door groups a door belongs to (the access-control integration knows them)
 DoorGroups = Callable[[str], Iterable[str]]
+#: where a door stands, for doors that are neither places nor bound entities (access control's)
+DoorPlaces = Callable[[str], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +57,22 @@ class DoorMatcher:
     A door id may itself be a place id (gates are places in the registry) or an entity bound
     to a place; either way the places above it count."""
 
-    def __init__(self, places: PlaceIndex, door_groups: DoorGroups | None = None) -> None:
+    def __init__(
+        self,
+        places: PlaceIndex,
+        door_groups: DoorGroups | None = None,
+        door_places: DoorPlaces | None = None,
+    ) -> None:
         self.places = places
         self.door_groups = door_groups
+        self.door_places = door_places
 
     def places_of(self, door_id: str) -> set[str]:
         """The door's own place (if it is one), the place it is bound to, and their ancestors."""
         found: set[str] = set()
         starts = [door_id, self.places.place_of(door_id)]
+        if self.door_places is not None:
+            starts.append(self.door_places(door_id))
         for start in starts:
             place_id = start
             while place_id is not None and place_id not in found:
