@@ -5,7 +5,7 @@
 ``shouwang check-config -c DIR`` prints every configuration error with ``file:line`` and exits
 non-zero if there is any; ``shouwang trace AUTOMATION -c DIR`` prints its stored run traces;
 ``shouwang registry import|export`` fills and dumps the community registry;
-``shouwang auth create-user|create-token|list-users|list-tokens|revoke-token`` manages accounts.
+``shouwang auth create-user|create-token|list-users|list-tokens|revoke-token|…`` manages accounts.
 Ctrl-C and SIGTERM stop the hub cleanly.
 """
 
@@ -103,6 +103,18 @@ def _auth_parser(auth: argparse.ArgumentParser) -> None:
     list_tokens.add_argument("--user", default=None, help="only this user's (name or id)")
     revoke = actions.add_parser("revoke-token", help="revoke a token by id")
     revoke.add_argument("token_id")
+    set_password = actions.add_parser("set-password", help="set a user's password")
+    set_password.add_argument("user", help="user name or id")
+    set_password.add_argument("--password-file", type=Path, default=None)
+    set_role = actions.add_parser("set-role", help="change a user's role and households")
+    set_role.add_argument("user", help="user name or id")
+    set_role.add_argument(
+        "--role", required=True, choices=("admin", "staff", "guard", "resident", "service")
+    )
+    set_role.add_argument("--household", action="append", default=[])
+    for verb in ("disable", "enable"):
+        toggle = actions.add_parser(f"{verb}-user", help=f"{verb} an account")
+        toggle.add_argument("user", help="user name or id")
     for sub in actions.choices.values():
         sub.add_argument("-c", "--config", type=Path, default=DEFAULT_CONFIG_DIR)
         sub.add_argument("--db-url", default=None, help="SQLAlchemy URL (default: SQLite file)")

@@ -250,3 +250,80 @@ def test_cli_as_a_subprocess(tmp_path: Path) -> None:
     )  # fmt: skip
     assert "guard1  long_lived" in listed.stdout
     assert token.stdout.strip() not in listed.stdout
+
+
+async def test_set_password_role_disable_enable(
+    tmp_path: Path, clock: ManualClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path
+    pw = _password_file(tmp_path)
+    base = ["--password-file", str(pw), "-c", str(config)]
+    assert main(["auth", "create-user", "admin", "--role", "admin", *base]) == 0
+    assert main(["auth", "create-user", "li", "--role", "guard", *base]) == 0
+    hub = await start_auth_hub(config, clock)
+    try:
+        auth = auth_of(hub)
+        li = auth.user_by_name("li")
+        assert li is not None
+        _refresh, session = await auth.create_refresh_token(li, "http://app/")
+        revoked: list[str] = []
+        auth.on_revoke(revoked.append)
+        capsys.readouterr()
+        assert main(["auth", "disable-user", "admin", "-c", str(config)]) == 1
+        assert "last active admin" in capsys.readouterr().err
+        assert main(["auth", "set-role", "admin", "--role", "staff", "-c", str(config)]) == 1
+        new_pw = _password_file(tmp_path, "a brand new password")
+        assert (
+            main(["auth", "set-password", "li", "--password-file", str(new_pw), "-c", str(config)])
+            == 0
+        )
+        await auth.sync()
+        assert li.id in revoked and await auth.validate_access_token(session) is None
+        assert await auth.login("li", "a brand new password", "10.0.0.3")
+        assert (
+            main(
+                [
+                    "auth",
+                    "set-role",
+                    "li",
+                    "--role",
+                    "resident",
+                    "--household",
+                    "H1",
+                    "-c",
+                    str(config),
+                ]
+            )
+            == 0
+        )
+        assert "li: resident  H1  active" in capsys.readouterr().out
+        assert main(["auth", "set-role", "li", "--role", "resident", "-c", str(config)]) == 1
+        assert main(["auth", "disable-user", "li", "-c", str(config)]) == 0
+        revoked.clear()
+        await auth.sync()
+        assert revoked == [li.id]
+        user = auth.get_user(li.id)
+        assert user is not None and (user.role, user.households, user.is_active) == (
+            "resident",
+            frozenset({"H1"}),
+            False,
+        )
+        assert main(["auth", "enable-user", "li", "-c", str(config)]) == 0
+        await auth.sync()
+        assert auth.get_user(li.id).is_active  # type: ignore[union-attr]
+        assert (
+            main(
+                [
+                    "auth",
+                    "set-password",
+                    "nobody",
+                    "--password-file",
+                    str(new_pw),
+                    "-c",
+                    str(config),
+                ]
+            )
+            == 1
+        )
+    finally:
+        await hub.stop(timeout=1)

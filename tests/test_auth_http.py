@@ -328,6 +328,20 @@ async def test_admin_endpoints(http_hub: Hub, session: aiohttp.ClientSession) ->
         f"{base}/api/auth/users/{created['id']}", json={"role": "admin"}, headers=as_admin
     ) as resp:
         assert resp.status == 400
+    async with session.patch(
+        f"{base}/api/auth/users/{created['id']}",
+        json={"role": "guard", "households": []},
+        headers=as_admin,
+    ) as resp:
+        assert (await resp.json())["role"] == "guard"
+    async with session.patch(
+        f"{base}/api/auth/users/{created['id']}", json={"name": "x"}, headers=as_admin
+    ) as resp:
+        assert resp.status == 400
+    async with session.patch(
+        f"{base}/api/auth/users/{admin.id}", json={"is_active": False}, headers=as_admin
+    ) as resp:
+        assert resp.status == 400 and "last active admin" in (await resp.json())["message"]
     async with session.patch(f"{base}/api/auth/users/nobody", json={}, headers=as_admin) as resp:
         assert resp.status == 404
     async with session.delete(f"{base}/api/auth/users/{admin.id}", headers=as_admin) as resp:

@@ -340,6 +340,34 @@ async def test_periodic_sync_runs_on_the_loop(tmp_path: Path, clock: ManualClock
         await hub.stop(timeout=1)
 
 
+async def test_role_changes_and_the_last_admin(tmp_path: Path, clock: ManualClock) -> None:
+    hub = await start_auth_hub(tmp_path, clock)
+    try:
+        auth = auth_of(hub)
+        admin = await add_user(hub, "admin", "admin")
+        user = await add_user(hub, "li", "guard")
+        revoked: list[str] = []
+        auth.on_revoke(revoked.append)
+        changed = await auth.set_role(user.id, "resident", ["H1"])
+        assert (changed.role, changed.households) == ("resident", frozenset({"H1"}))
+        assert revoked == [user.id]
+        with pytest.raises(AuthError, match="at least one household"):
+            await auth.set_role(user.id, "resident", [])
+        for change in (
+            auth.set_role(admin.id, "staff"),
+            auth.set_active(admin.id, False),
+            auth.delete_user(admin.id),
+        ):
+            with pytest.raises(AuthError, match="last active admin"):
+                await change
+        second = await add_user(hub, "admin2", "admin")
+        await auth.set_role(admin.id, "staff")
+        with pytest.raises(AuthError, match="last active admin"):
+            await auth.delete_user(second.id)
+    finally:
+        await hub.stop(timeout=1)
+
+
 async def test_households_of_event(tmp_path: Path, clock: ManualClock) -> None:
     from shouwang.core.events import Event
     from shouwang.core.places import Place

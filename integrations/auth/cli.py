@@ -4,7 +4,9 @@ storage (the hub need not run; a running hub picks the changes up within its syn
 ``create-user NAME --role ROLE [--household ID]... [--password-file F | --no-password]`` (else
 the password is asked twice on the terminal); ``list-users``; ``create-token USER [--name N]
 [--days D]`` prints a long-lived access token once; ``list-tokens [--user U]``;
-``revoke-token ID``. Passwords and tokens are never printed except the new token itself.
+``revoke-token ID``; ``set-password USER``, ``set-role USER --role R [--household H]...``,
+``disable-user USER``, ``enable-user USER``. Passwords and tokens are never printed except the
+new token itself.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from .model import KIND_LONG_LIVED, AuthStore, UserRecord
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
-    if args.no_password:
+    if getattr(args, "no_password", False):
         return None
     if args.password_file is not None:
         lines = args.password_file.read_text(encoding="utf-8").splitlines()
@@ -140,4 +142,35 @@ def _run(store: AuthStore, args: argparse.Namespace) -> int:
         store.delete_tokens([args.token_id])
         print(f"revoked {args.token_id}")
         return 0
+    if command in ("set-password", "set-role", "disable-user", "enable-user"):
+        record = _find_user(users, args.user)
+        if command == "set-password":
+            password = _read_password(args)
+            record = record.with_changes(password_hash=hash_password(password or ""))
+            # the hub sees the new hash on its next sync and ends the old sessions
+            store.delete_tokens([t.id for t in tokens.values() if t.user_id == record.id
+                                 and t.kind != KIND_LONG_LIVED])  # fmt: skip
+        elif command == "set-role":
+            if unknown := _unknown_households(store, args.household):
+                raise AuthError(f"unknown household(s) in the registry: {', '.join(unknown)}")
+            checked = new_user_record(record.name, args.role, args.household, None, 0.0)
+            if record.role == "admin" and args.role != "admin":
+                _keep_an_admin(users, record)
+            record = record.with_changes(role=checked.role, households=checked.households)
+        else:
+            if command == "disable-user":
+                _keep_an_admin(users, record)
+            record = record.with_changes(is_active=command == "enable-user")
+        store.update_user(record)
+        households = ",".join(sorted(record.households)) or "-"
+        state = "active" if record.is_active else "disabled"
+        print(f"{record.name}: {record.role}  {households}  {state}")
+        return 0
     raise AuthError(f"unknown command {command!r}")
+
+
+def _keep_an_admin(users: dict[str, UserRecord], record: UserRecord) -> None:
+    if record.role != "admin" or not record.is_active:
+        return
+    if not any(u.role == "admin" and u.is_active and u.id != record.id for u in users.values()):
+        raise AuthError("this is the last active admin; make another admin first")

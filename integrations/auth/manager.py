@@ -222,6 +222,7 @@ class AuthManager:
             if user_id not in users
             or (record.is_active and not users[user_id].is_active)
             or record.password_hash != users[user_id].password_hash
+            or (record.role, record.households) != (users[user_id].role, users[user_id].households)
         ]
         self._users = users
         self._tokens = tokens
@@ -264,20 +265,48 @@ class AuthManager:
         await self._revoke_where(lambda t: t.user_id == user_id and t.kind == KIND_REFRESH)
         self._notify(user_id)
 
+    async def set_role(self, user_id: str, role: str, households: Iterable[str] = ()) -> User:
+        """Change what a user is; their live connections are told (they reconnect with the new
+        scope)."""
+        record = self._require_user(user_id)
+        checked = new_user_record(record.name, role, households, None, record.created_at)
+        if role != Role.ADMIN:
+            self._keep_an_admin(user_id)
+        await self._save_user(record.with_changes(role=checked.role, households=checked.households))
+        self._notify(user_id)
+        return self._users[user_id].user
+
     async def set_active(self, user_id: str, active: bool) -> None:
         record = self._require_user(user_id)
+        if not active:
+            self._keep_an_admin(user_id)
         await self._save_user(record.with_changes(is_active=active))
         if not active:
             self._notify(user_id)
 
     async def delete_user(self, user_id: str) -> None:
         self._require_user(user_id)
+        self._keep_an_admin(user_id)
         await self._write(self.store.delete_user, user_id)
         del self._users[user_id]
         for token_id in [t.id for t in self._tokens.values() if t.user_id == user_id]:
             self._forget_token(token_id)
             self._notify(token_id)
         self._notify(user_id)
+
+    def _keep_an_admin(self, user_id: str) -> None:
+        """Refuse to demote, disable or delete the last active admin (nobody could manage
+        accounts afterwards except from the shell)."""
+        record = self._users[user_id]
+        if record.role != Role.ADMIN or not record.is_active:
+            return
+        others = [
+            r
+            for r in self._users.values()
+            if r.role == Role.ADMIN and r.is_active and r.id != user_id
+        ]
+        if not others:
+            raise AuthError("this is the last active admin; make another admin first")
 
     def _require_user(self, user_id: str) -> UserRecord:
         record = self._users.get(user_id)

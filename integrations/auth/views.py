@@ -283,6 +283,14 @@ class AuthViews:
         body = await _json_body(request)
         try:
             valid = USER_UPDATE_SCHEMA(body)
+            if "role" in valid or "households" in valid:
+                current = self.auth.get_user(user_id)
+                assert current is not None
+                await self.auth.set_role(
+                    user_id,
+                    valid.get("role", current.role),
+                    valid.get("households", current.households),
+                )
             if "password" in valid:
                 await self.auth.set_password(user_id, valid["password"])
             if "is_active" in valid:
@@ -335,7 +343,12 @@ USER_SCHEMA: Final = vol.Schema(
     }
 )
 USER_UPDATE_SCHEMA: Final = vol.Schema(
-    {vol.Optional("password"): str, vol.Optional("is_active"): bool}
+    {
+        vol.Optional("password"): str,
+        vol.Optional("is_active"): bool,
+        vol.Optional("role"): vol.In(ROLES),
+        vol.Optional("households"): [str],
+    }
 )
 TOKEN_SCHEMA: Final = vol.Schema(
     {
