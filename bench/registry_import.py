@@ -23,7 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "community"
+DATA = next(
+    (
+        path
+        for path in (
+            Path(__file__).resolve().parents[2] / "shared" / "data" / "community",
+            Path("/work/shared/data/community"),
+        )
+        if (path / "people.csv").is_file()
+    ),
+    Path("/work/shared/data/community"),
+)
 
 
 def make_people(target: Path, count: int) -> None:

@@ -26,9 +26,7 @@ from shouwang.integrations.intercom.station import StationConfig
 from shouwang.integrations.registry import open_registry
 from shouwang.integrations.registry.transfer import import_file
 
-DATA = Path("/work/shared/data/community")
-if not DATA.is_dir():
-    DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "community"
+from .community_data import DATA
 
 PEOPLE = ("R00001", "R00288", "R00722", "S05696")
 HOUSEHOLDS = ("B01-U1-0101", "B02-U1-0301", "B03-U2-0501")

@@ -40,7 +40,8 @@ from shouwang.integrations.registry.transfer import (
     import_file,
 )
 
-DATA = Path("/work/shared/data/community")
+from .community_data import DATA
+
 PEOPLE_HEADER = (
     "人员编号,姓名,性别,出生日期,身份证号,手机号,户号,人员类型,租约到期,人脸库名,门禁卡号,标签"
 )

@@ -11,7 +11,7 @@ from shouwang.core.storage import Storage
 from shouwang.integrations.registry import open_registry, read_snapshot
 from shouwang.integrations.registry.transfer import import_file
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "community"
+from .community_data import DATA, needs_data
 
 
 def test_storage_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
@@ -33,6 +33,7 @@ def test_storage_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     storage.close()
 
 
+@needs_data
 def test_registry_import_and_export_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
     storage, protector = open_registry(tmp_path, postgres_url)
     try:

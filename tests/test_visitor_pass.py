@@ -44,9 +44,9 @@ from shouwang.integrations.visitor_pass.tokens import (
 from shouwang.integrations.visitor_pass.window import WindowError, resolve_window
 
 from .automation_helpers import capture, settle
+from .community_data import DATA, needs_data
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "community"
 CONFIG = "shouwang:\n  time_zone: Asia/Shanghai\nvisitor_pass:\n"
 # the conftest clock starts at 2026-11-28 22:00 UTC = 2026-11-29 06:00 in Shanghai
 TODAY = date(2026, 11, 29)
@@ -567,6 +567,7 @@ async def test_scope_from_the_calling_user(hub: Hub) -> None:
     assert revoked["revoked_by"] == "guard-1"
 
 
+@needs_data
 async def test_host_household_and_route_checked_against_the_registry(
     tmp_path: Path, clock: ManualClock
 ) -> None:
