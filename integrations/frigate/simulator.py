@@ -39,6 +39,8 @@ import paho.mqtt.client as mqtt
 from aiohttp import web
 from paho.mqtt.enums import CallbackAPIVersion
 
+from shouwang.integrations.mqtt.client import no_delay
+
 #: a real 16x16 baseline JPEG, served for every snapshot, thumbnail and latest frame
 JPEG = base64.b64decode(
     "/9j/4AAQSkZJRgABAQEAAQABAAD/2wBDAAMCAgICAgMCAgIDAwMDBAYEBAQEBAgGBgUGCQgKCgkICQkKDA8MCgsO"
@@ -278,7 +280,12 @@ class FrigateSimulator:
             CallbackAPIVersion.VERSION2, client_id=f"frigate-sim-{random.randrange(1 << 30)}"
         )
         client.will_set(f"{self.topic_prefix}/available", "offline", qos=1, retain=True)
-        client.on_connect = lambda *_args: self._connected.set()
+
+        def on_connect(*_args: Any) -> None:
+            no_delay(client)  # as a real NVR's sockets would (and as the hub's do)
+            self._connected.set()
+
+        client.on_connect = on_connect
         client.max_queued_messages_set(0)
         client.max_inflight_messages_set(1000)
         client.connect(*self._broker)
