@@ -1,9 +1,11 @@
-"""The demo community: simulated devices at a north gate and one building, on the hub's clock.
+"""The ``demo:`` block: a few simulated devices on the hub's own bus, with no broker.
 
-``shouwang demo`` configures this integration. It creates one entity of each core platform
-bound to places (north gate, building 1, unit 1, perimeter zone 3, guard room) and a simulator
-that plays residents passing the gate, perimeter motion and a door-station ring, so a newcomer
-sees states change and services work. It grows as subsystems land (cameras, access, the panels).
+A minimal, self-contained example of an integration (one entity of each core platform bound to
+places: north gate, building 1, unit 1, perimeter zone 3, guard room) and a simulator that plays
+residents passing the gate, perimeter motion and a door-station ring on the hub's clock; the
+tests of the shipped automations use it. ``shouwang demo`` no longer runs this: it runs the
+whole community of :mod:`.runner` (embedded broker, generated registry, devices over MQTT
+discovery, the Frigate simulator, the scripted day of :mod:`.day`).
 """
 
 from __future__ import annotations
