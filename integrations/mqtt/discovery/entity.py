@@ -92,7 +92,21 @@ def entity_name(config: Mapping[str, Any], fallback: str) -> str:
 
 
 class MqttEntity(Entity):
-    """Mixin for discovered entities; list it before the platform class."""
+    """Mixin for discovered entities; list it before the platform class, whose constructor it
+    calls with the entity's name, the options its config gives (unique id, place, device …)
+    and ``platform_options`` (e.g. an event entity's ``event_types``)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        client: MqttClient,
+        config: dict[str, Any],
+        discovery: DiscoveryInfo,
+        **platform_options: Any,
+    ) -> None:
+        options = {**entity_options(hub, self.domain, config), **platform_options}
+        super().__init__(entity_name(config, discovery.discovery_id), **options)
+        self.init_mqtt(hub, client, config, discovery)
 
     def init_mqtt(
         self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo

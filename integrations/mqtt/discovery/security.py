@@ -28,11 +28,11 @@ from shouwang.core.platforms.alarm_control_panel import (
 )
 from shouwang.core.services import ServiceValidationError
 
-from ..client import MqttClient, MqttMessage
-from .entity import PAYLOAD_NONE, DiscoveryInfo, Handler, MqttEntity, entity_name, entity_options
+from ..client import MqttMessage
+from .entity import PAYLOAD_NONE, Handler, MqttEntity
 
 if TYPE_CHECKING:
-    from shouwang.core.hub import Hub
+    pass
 
 REMOTE_CODE: Final = "REMOTE_CODE"
 REMOTE_CODE_TEXT: Final = "REMOTE_CODE_TEXT"
@@ -50,14 +50,6 @@ _LOCK_STATES: Final = {
 
 
 class MqttLock(MqttEntity, LockEntity):
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        LockEntity.__init__(
-            self, entity_name(config, discovery.discovery_id), **entity_options(hub, "lock", config)
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
         self.optimistic = config.get("optimistic", "state_topic" not in config)
@@ -130,16 +122,6 @@ _MODE_PAYLOADS: Final = {
 
 
 class MqttAlarmPanel(MqttEntity, AlarmControlPanelEntity):
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        AlarmControlPanelEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "alarm_control_panel", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
         features = config["supported_features"]

@@ -30,8 +30,6 @@ from .entity import (
     Handler,
     MqttEntity,
     Skip,
-    entity_name,
-    entity_options,
 )
 
 if TYPE_CHECKING:
@@ -90,16 +88,6 @@ class _Expiring(MqttEntity):
 class MqttBinarySensor(_Expiring, BinarySensorEntity):
     _off_timer: Unsubscribe | None = None
 
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        BinarySensorEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "binary_sensor", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
         raw = config.get("device_class")
@@ -154,16 +142,6 @@ class MqttBinarySensor(_Expiring, BinarySensorEntity):
 
 
 class MqttSensor(_Expiring, SensorEntity):
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        SensorEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "sensor", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
         self.unit_of_measurement = config.get("unit_of_measurement")
@@ -213,13 +191,7 @@ class MqttEvent(MqttEntity, EventEntity):
     def __init__(
         self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
     ) -> None:
-        EventEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            event_types=config["event_types"],
-            **entity_options(hub, "event", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
+        super().__init__(hub, client, config, discovery, event_types=config["event_types"])
 
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)

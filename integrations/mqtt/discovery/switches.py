@@ -26,8 +26,6 @@ from .entity import (
     DiscoveryInfo,
     Handler,
     MqttEntity,
-    entity_name,
-    entity_options,
 )
 
 if TYPE_CHECKING:
@@ -76,16 +74,6 @@ class _OnOff(MqttEntity):
 
 
 class MqttSwitch(_OnOff, SwitchEntity):
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        SwitchEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "switch", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     async def turn_on(self, *, context: Context | None = None) -> None:
         payload = self.render_command(
             self.config.get("command_template"), self.config["payload_on"]
@@ -100,16 +88,6 @@ class MqttSwitch(_OnOff, SwitchEntity):
 
 
 class MqttSiren(_OnOff, SirenEntity):
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        SirenEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "siren", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
-
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
         self.available_tones = config.get("available_tones")
@@ -168,16 +146,6 @@ class MqttSiren(_OnOff, SirenEntity):
 class MqttLight(MqttEntity, LightEntity):
     """Basic schema: ``command_topic`` with payload_on/off, ``brightness_command_topic``.
     JSON schema: ``{"state": "ON", "brightness": n}`` both ways."""
-
-    def __init__(
-        self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
-    ) -> None:
-        LightEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            **entity_options(hub, "light", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
 
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
@@ -313,13 +281,7 @@ class MqttButton(MqttEntity, ButtonEntity):
     def __init__(
         self, hub: Hub, client: MqttClient, config: dict[str, Any], discovery: DiscoveryInfo
     ) -> None:
-        ButtonEntity.__init__(
-            self,
-            entity_name(config, discovery.discovery_id),
-            device_class=config.get("device_class"),
-            **entity_options(hub, "button", config),
-        )
-        self.init_mqtt(hub, client, config, discovery)
+        super().__init__(hub, client, config, discovery, device_class=config.get("device_class"))
 
     def apply_config(self, config: dict[str, Any]) -> None:
         super().apply_config(config)
