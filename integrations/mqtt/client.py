@@ -1,13 +1,14 @@
 """The hub's one MQTT connection, shared by every integration that speaks MQTT.
 
-paho-mqtt runs its network loop in its own thread (``loop_start``); everything it reports is
-handed to the hub's event loop, where callbacks run. Subscriptions are shared: any number of
-callbacks on one filter make one broker subscription, and wildcards are matched locally with
-paho's topic trie. The session is persistent (``clean_session=False`` with a stable client id)
-so the broker keeps QoS 1 messages for us while we are away; paho reconnects with backoff and
-we subscribe again on every connect. QoS 1 publishes made while disconnected wait in paho's
-queue and go out after the reconnect; :meth:`MqttClient.publish` returns once the broker has
-acknowledged them.
+paho-mqtt runs in its "external loop" mode on the hub's event loop: the loop watches the
+socket and calls paho's ``loop_read``/``loop_write``/``loop_misc``, so messages reach their
+callbacks without crossing threads (no GIL hand-offs, no wake-up pipe); only the blocking
+TCP/TLS connect runs in an executor. Subscriptions are shared: any number of callbacks on one
+filter make one broker subscription, and wildcards are matched locally with paho's topic trie.
+The session is persistent (``clean_session=False`` with a stable client id) so the broker keeps
+QoS 1 messages for us while we are away; we reconnect with backoff and subscribe again on
+every connect. QoS 1 publishes made while disconnected wait in paho's queue and go out after
+the reconnect; :meth:`MqttClient.publish` returns once the broker has acknowledged them.
 
 Nothing a device sends can break the hub: oversized payloads are dropped, payloads that fail
 to decode (:meth:`MqttMessage.text`, :meth:`MqttMessage.json`) raise :class:`MqttPayloadError`
@@ -22,6 +23,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -126,9 +128,27 @@ def no_delay(client: paho.Client) -> None:
     """Turn off Nagle's algorithm on the client's socket. paho leaves it on, and small MQTT
     packets (a guard call, a PUBACK) then wait for the peer's delayed ACK: ~40 ms per hop."""
     sock = client.socket()
-    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if isinstance(sock, socket.socket):
+        _tune(sock)
+
+
+#: receive buffer asked for, so a burst of retained discovery configs is not throttled
+RECEIVE_BUFFER: Final = 2 * 1024 * 1024
+
+
+def _tune(sock: Any) -> None:
+    raw = getattr(sock, "_socket", sock)  # paho's websocket wrapper hides the socket
+    if not isinstance(raw, socket.socket) or raw.family not in (socket.AF_INET, socket.AF_INET6):
+        return
+    with contextlib.suppress(OSError):
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with contextlib.suppress(OSError):
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECEIVE_BUFFER)
+
+
+def _pending(sock: Any) -> int:
+    """Bytes TLS has decrypted but paho has not read yet (0 for plain sockets)."""
+    return int(sock.pending()) if isinstance(sock, ssl.SSLSocket) else 0
 
 
 class MqttClient:
@@ -170,12 +190,23 @@ class MqttClient:
         self._matcher: Any = cast(Any, MQTTMatcher)()
         self._connected_event = asyncio.Event()
         self._refused_event = asyncio.Event()  # the broker answered "no" (credentials, ACL)
-        # paho thread -> loop: messages are batched, one wake-up per batch
-        self._inbox: deque[paho.MQTTMessage] = deque()
-        # acknowledgements reach the loop through call_soon_threadsafe, so they always run
-        # after the publish/subscribe call that registered their future (no lock needed, and
-        # none may be held around paho calls: paho calls back holding its own mutexes)
+        # packets are written on a later loop iteration (_write_soon), so an acknowledgement
+        # always arrives after the publish/subscribe call that registered its future
         self._pending_acks: dict[int, asyncio.Future[None]] = {}
+        self._reconnect_delays = (
+            float(reconnect_min_delay),
+            float(max(reconnect_min_delay, reconnect_max_delay)),
+        )
+        # the socket on the loop (see "the socket on the hub loop" below)
+        self._loop_thread: int | None = None
+        self._connector: asyncio.Task[None] | None = None
+        self._opening: asyncio.Future[Any] | None = None
+        self._link_closed = asyncio.Event()
+        self._link_connected = False
+        self._fd: int | None = None
+        self._writing = False
+        self._write_scheduled = False
+        self._misc_timer: asyncio.TimerHandle | None = None
         self._will = dict(will) if will else None
         #: Home Assistant discovery, when enabled (its own ``stats``)
         self.discovery: Discovery | None = None
@@ -195,9 +226,6 @@ class MqttClient:
         # paho allows 20 unacknowledged QoS 1/2 publishes by default: one broker round trip
         # per 20 messages caps a burst (a guard call storm) far below what the broker takes
         self._paho.max_inflight_messages_set(MAX_INFLIGHT)
-        self._paho.reconnect_delay_set(
-            reconnect_min_delay, max(reconnect_min_delay, reconnect_max_delay)
-        )
         if username is not None:
             self._paho.username_pw_set(username, password)
         if tls:
@@ -209,6 +237,13 @@ class MqttClient:
         self._paho.on_message = self._on_message
         self._paho.on_publish = self._on_ack
         self._paho.on_subscribe = self._on_subscribe
+        self._paho.on_socket_open = self._on_socket_open
+        self._paho.on_socket_close = self._on_socket_close
+        self._paho.on_socket_register_write = self._on_socket_register_write
+        self._paho.on_socket_unregister_write = self._on_socket_unregister_write
+        # an exception in one of our callbacks must not leave paho mid-packet: paho logs it
+        self._paho.suppress_exceptions = True
+        self._paho.enable_logger(logging.getLogger(f"{__name__}.paho"))
 
     def _configure_tls(self, tls: bool | Mapping[str, Any]) -> None:
         options = tls if isinstance(tls, Mapping) else {}
@@ -223,9 +258,38 @@ class MqttClient:
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
-        """Start connecting in the background (paho retries until the broker answers)."""
+        """Start connecting in the background. Attempts repeat with backoff until the broker
+        answers, and again whenever the connection is lost. Call on the hub loop."""
+        self._loop_thread = threading.get_ident()
         self._paho.connect_async(self.broker, self.port, self._keepalive)
-        self._paho.loop_start()
+        self._connector = self._loop.create_task(self._keep_connected(), name="mqtt connect")
+
+    async def _keep_connected(self) -> None:
+        delay = self._reconnect_delays[0]
+        while not self._stopped:
+            self._link_closed.clear()
+            self._link_connected = False
+            self._opening = self._loop.run_in_executor(None, self._paho.reconnect)
+            try:
+                await self._opening
+            except (OSError, ValueError) as err:  # refused, unreachable, DNS, TLS, timeout
+                _LOGGER.warning(
+                    "MQTT: cannot connect to %s:%d: %s; again in %g s",
+                    self.broker,
+                    self.port,
+                    err,
+                    delay,
+                )
+            else:
+                await self._link_closed.wait()
+                if self._link_connected:
+                    delay = self._reconnect_delays[0]
+            finally:
+                self._opening = None
+            if self._stopped:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._reconnect_delays[1])
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the connection (less if the broker refuses it);
@@ -255,15 +319,111 @@ class MqttClient:
             except (TimeoutError, MqttError) as err:
                 _LOGGER.warning("MQTT: could not publish the offline status: %s", err)
         self._stopped = True
-        self._paho.disconnect()
-        await self._loop.run_in_executor(None, self._paho.loop_stop)
+        if self._connector is not None:
+            self._connector.cancel()
+        if self._opening is not None:
+            # a connection attempt cannot be cancelled mid-way: let it end, then close it
+            await asyncio.wait([self._opening], timeout=STOP_PUBLISH_TIMEOUT)
+        if self._paho.socket() is not None:
+            self._link_closed.clear()
+            self._paho.disconnect()  # the DISCONNECT packet is written, then paho closes
+            try:
+                async with asyncio.timeout(STOP_PUBLISH_TIMEOUT):
+                    await self._link_closed.wait()
+            except TimeoutError:
+                self._close_socket()
         self.connected = False
         for future in self._pending_acks.values():
             if not future.done():
                 future.set_exception(MqttError("MQTT client stopped"))
         self._pending_acks.clear()
 
-    # -- paho thread callbacks (never touch hub state here) ---------------------------------
+    # -- the socket on the hub loop ---------------------------------------------------------
+    # paho's "external loop" mode: the socket is watched by the hub's event loop and paho's
+    # loop_read/loop_write/loop_misc run there. Only reconnect() (a blocking TCP/TLS connect)
+    # runs in an executor; the socket callbacks it makes are handed to the loop in order.
+    def _in_loop(self, function: Callable[..., None], *args: Any) -> None:
+        if threading.get_ident() == self._loop_thread:
+            function(*args)
+        else:
+            self._loop.call_soon_threadsafe(function, *args)
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(self._watch, sock)
+
+    def _on_socket_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(self._unwatch)
+
+    def _on_socket_register_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(self._write_soon)
+
+    def _on_socket_unregister_write(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._in_loop(self._stop_writing)
+
+    def _watch(self, sock: Any) -> None:
+        fd = sock.fileno()
+        if fd < 0:
+            return
+        _tune(sock)
+        self._fd = fd
+        self._loop.add_reader(fd, self._readable)
+        self._misc_timer = self._loop.call_later(1.0, self._misc)
+
+    def _unwatch(self) -> None:
+        if self._fd is not None:
+            self._loop.remove_reader(self._fd)
+            self._loop.remove_writer(self._fd)
+            self._fd = None
+        self._writing = False
+        if self._misc_timer is not None:
+            self._misc_timer.cancel()
+            self._misc_timer = None
+        self._link_closed.set()
+
+    def _close_socket(self) -> None:
+        sock = self._paho.socket()
+        self._unwatch()
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def _readable(self) -> None:
+        paho_client = self._paho
+        paho_client.loop_read()
+        # TLS: records already decrypted wait in the SSL object, not in the kernel, so the
+        # selector would not wake us for them
+        sock = paho_client.socket()
+        while sock is not None and _pending(sock):
+            if paho_client.loop_read() != paho.MQTT_ERR_SUCCESS:
+                break
+            sock = paho_client.socket()
+
+    def _write_soon(self) -> None:
+        # one write pass per loop iteration, however many packets were queued in it
+        if not self._write_scheduled:
+            self._write_scheduled = True
+            self._loop.call_soon(self._write)
+
+    def _write(self) -> None:
+        self._write_scheduled = False
+        if self._fd is None:
+            return
+        self._paho.loop_write()
+        if self._fd is not None and self._paho.want_write() and not self._writing:
+            self._writing = True  # the socket's buffer is full: wait until it drains
+            self._loop.add_writer(self._fd, self._write)
+
+    def _stop_writing(self) -> None:
+        if self._writing and self._fd is not None:
+            self._loop.remove_writer(self._fd)
+        self._writing = False
+
+    def _misc(self) -> None:
+        self._misc_timer = None
+        if self._paho.loop_misc() == paho.MQTT_ERR_SUCCESS and self._fd is not None:
+            self._misc_timer = self._loop.call_later(1.0, self._misc)
+
+    # -- paho callbacks (on the hub loop, inside loop_read/loop_write) ------------------------
     def _on_connect(
         self,
         client: paho.Client,
@@ -273,10 +433,10 @@ class MqttClient:
         properties: Any,
     ) -> None:
         if reason_code.is_failure:
-            self._loop.call_soon_threadsafe(self._connect_failed, str(reason_code))
+            self._connect_failed(str(reason_code))
             return
-        no_delay(client)
-        self._loop.call_soon_threadsafe(self._connected, flags.session_present)
+        self._link_connected = True
+        self._connected(flags.session_present)
 
     def _on_disconnect(
         self,
@@ -286,14 +446,10 @@ class MqttClient:
         reason_code: ReasonCode,
         properties: Any,
     ) -> None:
-        self._loop.call_soon_threadsafe(self._disconnected, str(reason_code))
+        self._disconnected(str(reason_code))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        inbox = self._inbox
-        wake = not inbox
-        inbox.append(message)
-        if wake:
-            self._loop.call_soon_threadsafe(self._drain)
+        self._dispatch(message)
 
     def _on_ack(
         self,
@@ -303,7 +459,9 @@ class MqttClient:
         reason_code: ReasonCode | None = None,
         properties: Any = None,
     ) -> None:
-        self._loop.call_soon_threadsafe(self._acked, mid, reason_code)
+        future = self._pending_acks.pop(mid, None)
+        if future is not None:
+            _resolve(future, reason_code)
 
     def _on_subscribe(
         self,
@@ -317,11 +475,6 @@ class MqttClient:
         self._on_ack(client, userdata, mid, failed)
 
     # -- on the hub loop --------------------------------------------------------------------
-    def _acked(self, mid: int, reason_code: ReasonCode | None) -> None:
-        future = self._pending_acks.pop(mid, None)
-        if future is not None:
-            _resolve(future, reason_code)
-
     def _connected(self, session_present: bool) -> None:
         self.connected = True
         self.stats["connects"] += 1
@@ -380,11 +533,6 @@ class MqttClient:
         made again; returns the function that removes it."""
         self._connection_listeners.append(listener)
         return lambda: self._connection_listeners.remove(listener)
-
-    def _drain(self) -> None:
-        inbox = self._inbox
-        while inbox:
-            self._dispatch(inbox.popleft())
 
     def _dispatch(self, raw: paho.MQTTMessage) -> None:
         topic = raw.topic
