@@ -33,8 +33,10 @@ class GateLock(LockEntity):
         self.unlocks += 1
 
 
-async def start(tmp_path: Path, clock: ManualClock, db_url: str | None = None) -> Hub:
-    block = "intercom:\n" + (f"  db_url: {db_url}\n" if db_url else "") + STATIONS
+async def start(
+    tmp_path: Path, clock: ManualClock, db_url: str | None = None, extra: str = ""
+) -> Hub:
+    block = "intercom:\n" + (f"  db_url: {db_url}\n" if db_url else "") + extra + STATIONS
     (tmp_path / "configuration.yaml").write_text(textwrap.dedent(block), encoding="utf-8")
     hub = Hub(tmp_path, clock=clock)
     await hub.start()
@@ -116,6 +118,29 @@ async def test_call_log_on_postgresql(
     hub = await start(tmp_path, clock, postgres_url)
     try:
         await check_after_restart(hub)
+    finally:
+        await hub.stop(timeout=2)
+
+
+async def test_a_storm_of_calls_is_one_commit_per_interval_and_a_stop_commits(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # an interval no test run reaches: only reading the log and the stop may commit
+    hub = await start(tmp_path, clock, extra="  log_commit_interval: 60\n")
+    log = hub.integrations.runtime("intercom").log
+    for _ in range(20):
+        await call(hub, "call", {"target": "guard_room", "reason": "stranger"})
+        await call(hub, "hangup", {}, "intercom.guard_room")
+    assert log.commits == 0
+    assert len((await call(hub, "call_log", {}))["calls"]) == 20  # reading commits first
+    assert log.commits == 1
+    await call(hub, "call", {"target": "guard_room", "reason": "last"})
+    await hub.stop(timeout=2)  # the queued ringing row is committed by the stop
+    hub = await start(tmp_path, clock)
+    try:
+        calls = (await call(hub, "call_log", {}))["calls"]
+        assert len(calls) == 21
+        assert (calls[0]["reason"], calls[0]["end_reason"]) == ("last", "interrupted")
     finally:
         await hub.stop(timeout=2)
 

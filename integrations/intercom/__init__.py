@@ -32,7 +32,7 @@ from shouwang.core.services import ServiceValidationError
 from shouwang.core.storage import Storage
 
 from . import services
-from .log import CallLog
+from .log import DEFAULT_COMMIT_INTERVAL, CallLog
 from .manager import CallManager
 from .rights import auth_resolver, first_of, registry_resolver
 from .station import (
@@ -115,6 +115,9 @@ CONFIG_SCHEMA: Final = vol.Schema(
         vol.Optional("ring_timeout", default=DEFAULT_RING_TIMEOUT): _positive_duration,
         vol.Optional("call_timeout", default=DEFAULT_CALL_TIMEOUT): _positive_duration,
         vol.Optional("db_url"): _TEXT,
+        vol.Optional("log_commit_interval", default=DEFAULT_COMMIT_INTERVAL): vol.All(
+            vol.Coerce(float), vol.Range(min=0, max=60)
+        ),
         vol.Optional("stations", default=dict): {_station_id: STATION_SCHEMA},
     }
 )
@@ -132,7 +135,7 @@ async def _open_log(hub: Hub, config: Mapping[str, Any]) -> CallLog | None:
     if storage is None:
         _LOGGER.warning("Intercom: no config directory, the call log is kept in memory only")
         return None
-    log = CallLog(storage, hub.loop)
+    log = CallLog(storage, hub.loop, commit_interval=config["log_commit_interval"])
     interrupted = await log.prepare(hub.clock.now())
     if interrupted:
         _LOGGER.warning("Intercom: %d call(s) were cut by the last stop; logged", interrupted)
