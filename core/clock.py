@@ -67,7 +67,7 @@ class _RealTimer:
         self._timestamp = timestamp
         self._callback = callback
         self._cancelled = False
-        self._handle = self._arm()
+        self._handle: asyncio.TimerHandle | None = self._arm()
 
     def _arm(self) -> asyncio.TimerHandle:
         delay = self._timestamp - time.time()
@@ -79,11 +79,15 @@ class _RealTimer:
         if time.time() < self._timestamp - 0.001:
             self._handle = self._arm()  # wall clock was set back: not yet due
             return
+        # the fired loop handle still points back at us: drop it, or timer and handle make a
+        # reference cycle only the garbage collector would free
+        self._handle = None
         self._callback()
 
     def cancel(self) -> None:
         self._cancelled = True
-        self._handle.cancel()
+        if self._handle is not None:
+            self._handle.cancel()
 
 
 class RealClock(Clock):

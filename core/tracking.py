@@ -7,9 +7,11 @@ drive it with :class:`~shouwang.core.clock.ManualClock`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import heapq
+import itertools
+from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .clock import TimerHandle
 from .events import EventCallback, Unsubscribe, callback_name, is_coroutine_callable
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from .hub import Hub
 
 TimeCallback = Callable[[datetime], Any]
+K = TypeVar("K", bound=Hashable)
 
 
 def track_state_change(
@@ -77,3 +80,78 @@ def track_time_interval(
 
     handle = hub.clock.call_at(next_at, fire)
     return cancel
+
+
+class Deadlines(Generic[K]):
+    """Many keyed deadlines on one clock timer: ``callback(key)`` runs once the hub's clock
+    reaches the key's deadline, unless it was cancelled or moved first.
+
+    For things that come by the thousand (ringing calls, open doors, visitor passes): a heap
+    of ``(timestamp, n, key)`` and one timer for the earliest entry, instead of a timer, its
+    handle and a closure per key. Besides being cheaper to arm, that keeps a storm of calls
+    from filling the garbage collector's oldest generation with timer objects, which every
+    full collection would then walk while the hub stands still. Cancelled and moved entries
+    stay in the heap until they come up and are skipped then.
+    """
+
+    def __init__(self, hub: Hub, callback: Callable[[K], None]) -> None:
+        self._hub = hub
+        self._callback = callback
+        self._due: dict[K, float] = {}
+        self._heap: list[tuple[float, int, K]] = []
+        self._counter = itertools.count()
+        self._timer: TimerHandle | None = None
+        self._timer_at = float("inf")
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._due
+
+    def set(self, key: K, when: datetime) -> None:
+        """Call back for ``key`` at ``when`` (aware); replaces the key's earlier deadline."""
+        timestamp = when.timestamp()
+        self._due[key] = timestamp
+        heapq.heappush(self._heap, (timestamp, next(self._counter), key))
+        if timestamp < self._timer_at:
+            self._arm(timestamp)
+
+    def cancel(self, key: K) -> None:
+        """Forget ``key``'s deadline (no error if it has none)."""
+        self._due.pop(key, None)
+        if not self._due:
+            self.clear()
+
+    def clear(self) -> None:
+        """Forget every deadline."""
+        self._due.clear()
+        self._heap.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = float("inf")
+
+    def _arm(self, timestamp: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = timestamp
+        self._timer = self._hub.clock.call_at(timestamp, self._fire)
+
+    def _fire(self) -> None:
+        self._timer = None
+        self._timer_at = float("inf")
+        now = self._hub.clock.time()
+        heap = self._heap
+        due: list[K] = []
+        while heap and heap[0][0] <= now:
+            timestamp, _, key = heapq.heappop(heap)
+            if self._due.get(key) == timestamp:
+                del self._due[key]
+                due.append(key)
+        while heap and self._due.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)  # a cancelled or moved entry
+        if heap:
+            self._arm(heap[0][0])
+        for key in due:
+            self._callback(key)

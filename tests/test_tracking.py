@@ -10,7 +10,12 @@ import pytest
 from shouwang.core.clock import ManualClock, RealClock, ScaledClock
 from shouwang.core.events import Event
 from shouwang.core.hub import Hub
-from shouwang.core.tracking import track_point_in_time, track_state_change, track_time_interval
+from shouwang.core.tracking import (
+    Deadlines,
+    track_point_in_time,
+    track_state_change,
+    track_time_interval,
+)
 
 
 async def test_point_in_time_fires_once_at_the_right_time(hub: Hub, clock: ManualClock) -> None:
@@ -143,3 +148,67 @@ async def test_scaled_clock_timers_wait_the_scaled_real_delay() -> None:
     assert past.when() - loop.time() == pytest.approx(0.0, abs=0.05)  # type: ignore[attr-defined]
     handle.cancel()
     past.cancel()
+
+
+async def test_deadlines_fire_in_order_once_and_skip_cancelled_and_moved(
+    hub: Hub, clock: ManualClock
+) -> None:
+    fired: list[tuple[str, float]] = []
+    deadlines: Deadlines[str] = Deadlines(hub, lambda key: fired.append((key, clock.time())))
+    start = clock.now()
+    deadlines.set("c", start + timedelta(seconds=30))
+    deadlines.set("a", start + timedelta(seconds=10))
+    deadlines.set("b", start + timedelta(seconds=20))
+    deadlines.set("gone", start + timedelta(seconds=15))
+    deadlines.cancel("gone")
+    deadlines.set("b", start + timedelta(seconds=40))  # moved later: fires once, at 40
+    deadlines.set("a", start + timedelta(seconds=10))  # the same deadline twice: fires once
+    assert len(deadlines) == 3 and "gone" not in deadlines
+    await clock.advance(35)
+    t0 = start.timestamp()
+    assert fired == [("a", t0 + 10), ("c", t0 + 30)]
+    await clock.advance(10)
+    assert fired[2:] == [("b", t0 + 40)]
+    assert len(deadlines) == 0
+    await clock.advance(60)
+    assert len(fired) == 3
+
+
+async def test_deadlines_set_from_a_callback_and_clear(hub: Hub, clock: ManualClock) -> None:
+    fired: list[str] = []
+    deadlines: Deadlines[str] = Deadlines(hub, fired.append)
+
+    def again(key: str) -> None:
+        fired.append(key)
+        if key == "ring":  # a ring timeout turning into a talk timeout, say
+            deadlines.set("talk", clock.now() + timedelta(seconds=5))
+
+    deadlines = Deadlines(hub, again)
+    deadlines.set("ring", clock.now() + timedelta(seconds=1))
+    await clock.advance(2)
+    assert fired == ["ring"] and "talk" in deadlines
+    await clock.advance(5)
+    assert fired == ["ring", "talk"]
+    deadlines.set("never", clock.now() + timedelta(seconds=1))
+    deadlines.clear()
+    await clock.advance(5)
+    assert fired == ["ring", "talk"]
+
+
+async def test_a_fired_real_timer_leaves_no_reference_cycle() -> None:
+    import gc
+
+    done = asyncio.Event()
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # keep what a collection finds unreachable, to look at
+    try:
+        timer = RealClock().call_later(0, done.set)
+        await done.wait()
+        del timer
+        gc.collect()
+        assert not [item for item in gc.garbage if type(item).__name__ == "_RealTimer"]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from shouwang.core.events import Context, ulid_at
 from shouwang.core.services import ServiceError, ServiceValidationError
-from shouwang.core.tracking import track_point_in_time
+from shouwang.core.tracking import Deadlines
 
 from .calls import (
     END_DECLINED,
@@ -79,7 +79,8 @@ class CallManager:
         self._ringing: dict[str, dict[str, Call]] = {}
         self._answered: dict[str, dict[str, Call]] = {}
         self.recent: list[Call] = []  # ended calls, newest last
-        self._timers: dict[str, Any] = {}
+        # each active call's ring or talk timeout, all on one timer
+        self._deadlines: Deadlines[str] = Deadlines(hub, self._deadline_passed)
         self._pending: set[asyncio.Task[Any]] = set()
         self.resolve_user: ActorResolver | None = None
         #: whether a household id exists in the registry (for a clearer error), if loaded
@@ -195,9 +196,7 @@ class CallManager:
         )
         self.calls[call.call_id] = call
         self._track(call, ())
-        self._timers[call.call_id] = track_point_in_time(
-            self._hub, now + self.ring_timeout, lambda _now: self._ring_expired(call.call_id)
-        )
+        self._deadlines.set(call.call_id, now + self.ring_timeout)
         self._refresh(call.participants(), context)
         self._fire(call)
         self._save(call)
@@ -264,11 +263,7 @@ class CallManager:
         call.answered_by = answering
         call.answered_at = self._hub.clock.now()
         self._track(call, before)
-        self._timers[call.call_id] = track_point_in_time(
-            self._hub,
-            call.answered_at + self.call_timeout,
-            lambda _now: self._talk_expired(call.call_id),
-        )
+        self._deadlines.set(call.call_id, call.answered_at + self.call_timeout)
         self._refresh([call.caller, *call.stations], context)
         self._fire(call)
         self._save(call)
@@ -286,11 +281,7 @@ class CallManager:
         call.phase = PHASE_ANSWERED
         call.answered_at = self._hub.clock.now()
         self._track(call, before)
-        self._timers[call.call_id] = track_point_in_time(
-            self._hub,
-            call.answered_at + self.call_timeout,
-            lambda _now: self._talk_expired(call.call_id),
-        )
+        self._deadlines.set(call.call_id, call.answered_at + self.call_timeout)
         context = call.context.child()
         self._refresh(before, context)
         self._fire(call)
@@ -339,14 +330,13 @@ class CallManager:
         await self._end(call, PHASE_ENDED, END_HANGUP, context or Context(), origin=origin)
         return call
 
-    def _ring_expired(self, call_id: str) -> None:
+    def _deadline_passed(self, call_id: str) -> None:
         call = self.calls.get(call_id)
-        if call is not None and call.phase == PHASE_RINGING:
+        if call is None:
+            return
+        if call.phase == PHASE_RINGING:  # nobody answered in ring_timeout
             self._spawn(self._end(call, PHASE_MISSED, END_NO_ANSWER, call.context.child()))
-
-    def _talk_expired(self, call_id: str) -> None:
-        call = self.calls.get(call_id)
-        if call is not None and call.phase == PHASE_ANSWERED:
+        elif call.phase == PHASE_ANSWERED:  # talked for call_timeout
             self._spawn(self._end(call, PHASE_ENDED, END_TIMEOUT, call.context.child()))
 
     async def _end(
@@ -533,9 +523,7 @@ class CallManager:
             await self.log.flush()
 
     async def stop(self) -> None:
-        for cancel in self._timers.values():
-            cancel()
-        self._timers.clear()
+        self._deadlines.clear()
         await self.drain()
         for link in self.links.values():
             await link.stop()
@@ -554,9 +542,7 @@ class CallManager:
         task.add_done_callback(self._pending.discard)
 
     def _cancel_timer(self, call_id: str) -> None:
-        cancel = self._timers.pop(call_id, None)
-        if cancel is not None:
-            cancel()
+        self._deadlines.cancel(call_id)
 
     async def _tell(self, entity_ids: Iterable[str], command: str, call: Call) -> None:
         """Send ``command`` to the stations' devices; a failure is logged, not raised (the
