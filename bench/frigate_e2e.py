@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import shutil
 import statistics
@@ -42,10 +43,12 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shouwang.integrations.frigate.simulator import FrigateSimulator  # noqa: E402
+from shouwang.integrations.mqtt.client import no_delay  # noqa: E402
 from tests.services import Mosquitto  # noqa: E402
 
 CAMERAS = [f"cam{n:02d}" for n in range(50)]
 MESSAGES_PER_TRACK = 5
+FRIGATE_PREFIX = "frigate"
 
 
 def write_config(config_dir: Path, broker: Mosquitto, frigate_url: str) -> None:
@@ -93,34 +96,84 @@ def write_config(config_dir: Path, broker: Mosquitto, frigate_url: str) -> None:
 
 
 class GuardListener:
-    """The raw subscriber on the guard station's ring topic."""
+    """The raw subscriber on the guard station's ring topic, in a process of its own whose only
+    thread runs paho's loop: arrival times are taken the moment paho hands over the message,
+    never after waiting for this process's interpreter lock."""
 
     def __init__(self, broker: Mosquitto) -> None:
-        self.arrived: dict[str, float] = {}
-        self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-guard")
-        self._ready = threading.Event()
-        self.client.on_subscribe = lambda *_a: self._ready.set()
-        self.client.on_message = self._message
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-        self.client.subscribe("bench/guard/ring", qos=1)
-        if not self._ready.wait(10):
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(
+            target=_listen, args=(broker.host, broker.port, child), daemon=True
+        )
+        self._process.start()
+        if not self._pipe.poll(20) or self._pipe.recv() != "ready":
             raise RuntimeError("guard listener could not subscribe")
 
-    def _message(self, _client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+    def arrived(self, clear: bool = False) -> dict[str, float]:
+        """Event id -> ``perf_counter`` arrival time of every ring so far."""
+        self._pipe.send("clear" if clear else "get")
+        result: dict[str, float] = self._pipe.recv()
+        return result
+
+    def stop(self) -> None:
+        self._pipe.send("stop")
+        self._process.join(10)
+
+
+def _listen(host: str, port: int, pipe: Any) -> None:
+    arrived: dict[str, float] = {}
+    ready = threading.Event()
+
+    def on_message(_client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         now = time.perf_counter()
         url = json.loads(message.payload).get("snapshot_url") or ""
         event_id = url.rsplit("/events/", 1)[-1].split("/", 1)[0]
-        with self.lock:
-            self.arrived.setdefault(event_id, now)
+        arrived.setdefault(event_id, now)
 
-    def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-guard")
+    client.on_subscribe = lambda *_a: ready.set()
+    client.on_message = on_message
+    client.connect(host, port)
+    client.subscribe("bench/guard/ring", qos=1)
+    while not ready.is_set():
+        client.loop(0.1)
+    pipe.send("ready")
+    while True:
+        client.loop(0.01)
+        if pipe.poll():
+            command = pipe.recv()
+            if command == "stop":
+                client.disconnect()
+                return
+            pipe.send(dict(arrived))
+            if command == "clear":
+                arrived.clear()
 
 
-def play(sim: FrigateSimulator, rate: float, seconds: float) -> dict[str, float]:
+class Publisher:
+    """The Frigate simulator's messages, written to the broker by this thread itself (paho
+    without its network thread: ``publish`` writes at once), so a send time is the moment the
+    message leaves."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-frigate")
+        self.client.max_queued_messages_set(0)
+        self.client.connect(broker.host, broker.port)
+        no_delay(self.client)
+        self.client.loop(0.1)
+
+    def __call__(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, 0)
+
+    def service(self) -> None:
+        """Read what the broker sent (keepalive answers) without waiting."""
+        self.client.loop(0)
+
+
+def play(
+    sim: FrigateSimulator, publisher: Publisher, rate: float, seconds: float
+) -> dict[str, float]:
     """Publish ``rate`` Frigate messages per second for ``seconds``; returns the send time of
     each track's ``end`` by event id."""
     sent: dict[str, float] = {}
@@ -143,6 +196,8 @@ def play(sim: FrigateSimulator, rate: float, seconds: float) -> dict[str, float]
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            if step == 0 and n % 50 == 0:
+                publisher.service()
             if action is None:
                 sent[track.id] = time.perf_counter()
                 track.end()
@@ -164,27 +219,36 @@ def cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    sim: FrigateSimulator, guard: GuardListener, rate: float, seconds: float, hub_pid: int
+    sim: FrigateSimulator,
+    publisher: Publisher,
+    guard: GuardListener,
+    *,
+    rate: float,
+    seconds: float,
+    hub_pid: int,
+    dump: Path | None = None,
 ) -> dict[str, Any]:
-    with guard.lock:
-        guard.arrived.clear()
+    guard.arrived(clear=True)
     cpu_before = cpu_seconds(hub_pid)
     started = time.perf_counter()
-    sent = play(sim, rate, seconds)
+    sent = play(sim, publisher, rate, seconds)
     elapsed = time.perf_counter() - started
     deadline = time.perf_counter() + 10
-    while time.perf_counter() < deadline:
-        with guard.lock:
-            if all(event_id in guard.arrived for event_id in sent):
-                break
+    arrived = guard.arrived()
+    while time.perf_counter() < deadline and not all(event_id in arrived for event_id in sent):
         time.sleep(0.05)
-    with guard.lock:
-        latencies = [
-            (guard.arrived[event_id] - at) * 1000
-            for event_id, at in sent.items()
-            if event_id in guard.arrived
-        ]
+        publisher.service()
+        arrived = guard.arrived()
+    latencies = [
+        (arrived[event_id] - at) * 1000 for event_id, at in sent.items() if event_id in arrived
+    ]
     lost = len(sent) - len(latencies)
+    if dump is not None:
+        with dump.open("a", encoding="utf-8") as stream:
+            for event_id, at in sorted(sent.items(), key=lambda item: item[1]):
+                came = arrived.get(event_id)
+                late = "" if came is None else f"{(came - at) * 1000:.2f}"
+                stream.write(f"{rate:g}\t{at:.6f}\t{late}\n")
     hub_cpu = cpu_seconds(hub_pid) - cpu_before
     return {
         "rate_msgs_per_s": rate,
@@ -204,7 +268,9 @@ def measure(
     }
 
 
-def wait_for_hub(sim: FrigateSimulator, guard: GuardListener, timeout: float = 60) -> None:
+def wait_for_hub(
+    sim: FrigateSimulator, publisher: Publisher, guard: GuardListener, timeout: float = 60
+) -> None:
     """Warm up: strangers until one rings (the hub is up and subscribed)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -212,16 +278,40 @@ def wait_for_hub(sim: FrigateSimulator, guard: GuardListener, timeout: float = 6
         track.face(None, 0.5)
         track.end()
         time.sleep(0.5)
-        with guard.lock:
-            if track.id in guard.arrived:
-                return
+        publisher.service()
+        if track.id in guard.arrived():
+            return
     raise RuntimeError("the hub never rang the guard; see the hub log")
 
 
-async def start_sim(broker: Mosquitto) -> FrigateSimulator:
-    sim = FrigateSimulator(CAMERAS, broker=(broker.host, broker.port), now=time.time, qos=0)
+async def start_sim(publisher: Publisher) -> FrigateSimulator:
+    # the simulator's HTTP API runs on this process's event loop thread; its MQTT messages go
+    # through the publisher, on the thread that plays the load
+    sim = FrigateSimulator(CAMERAS, now=time.time, sink=publisher)
     await sim.start()
     return sim
+
+
+def echo(host: str, port: int) -> None:
+    """The floor: a bare paho client (one thread) that rings the guard for every Frigate
+    ``end`` the moment it arrives, with no hub in between. What the broker, this machine and
+    the harness cost on their own; run with ``--echo`` in place of the hub."""
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-echo")
+
+    def on_connect(*_args: Any) -> None:
+        no_delay(client)
+        client.subscribe(f"{FRIGATE_PREFIX}/events", qos=0)
+
+    def on_message(_client: Any, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        event = json.loads(message.payload)
+        if event["type"] == "end":
+            url = f"http://frigate/api/events/{event['after']['id']}/snapshot.jpg"
+            client.publish("bench/guard/ring", json.dumps({"snapshot_url": url}), qos=1)
+
+    client.on_connect = on_connect
+    client.on_message = on_message
+    client.connect(host, port)
+    client.loop_forever()
 
 
 def main() -> int:
@@ -230,13 +320,27 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--sustain", default="", help="rates to hold for 60 s each")
     parser.add_argument("--profile", type=Path, help="run the hub under cProfile, stats here")
+    parser.add_argument(
+        "--echo", action="store_true", help="a bare paho echo instead of the hub (the floor)"
+    )
+    parser.add_argument("--echo-worker", nargs=2, metavar=("HOST", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--dump",
+        type=Path,
+        help="append 'rate<TAB>send perf_counter s<TAB>latency ms' per call here",
+    )
     args = parser.parse_args()
+    if args.echo_worker:
+        echo(args.echo_worker[0], int(args.echo_worker[1]))
+        return 0
     work = Path(tempfile.mkdtemp(prefix="shouwang-frigate-bench-"))
     broker = Mosquitto(work / "mosquitto")
     broker.start()
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()
-    sim = asyncio.run_coroutine_threadsafe(start_sim(broker), loop).result()
+    publisher = Publisher(broker)
+    publisher(f"{FRIGATE_PREFIX}/available", b"online")
+    sim = asyncio.run_coroutine_threadsafe(start_sim(publisher), loop).result()
     config_dir = work / "config"
     config_dir.mkdir()
     write_config(config_dir, broker, sim.url)
@@ -244,6 +348,8 @@ def main() -> int:
     command = [str(Path(sys.executable).with_name("shouwang")), "run", "-c", str(config_dir)]
     if args.profile:
         command = [sys.executable, "-m", "cProfile", "-o", str(args.profile), *command]
+    if args.echo:
+        command = [sys.executable, __file__, "--echo-worker", broker.host, str(broker.port)]
     hub = subprocess.Popen(
         command,
         stdout=log,
@@ -253,11 +359,14 @@ def main() -> int:
     guard = GuardListener(broker)
     results: list[dict[str, Any]] = []
     try:
-        wait_for_hub(sim, guard)
+        wait_for_hub(sim, publisher, guard)
         runs = [(float(rate), args.seconds, "latency") for rate in args.rates.split(",") if rate]
         runs += [(float(rate), 60.0, "sustain") for rate in args.sustain.split(",") if rate]
         for rate, seconds, kind in runs:
-            result = {"kind": kind, **measure(sim, guard, rate, seconds, hub.pid)}
+            measured = measure(
+                sim, publisher, guard, rate=rate, seconds=seconds, hub_pid=hub.pid, dump=args.dump
+            )
+            result = {"kind": kind, **measured}
             results.append(result)
             print(json.dumps(result), flush=True)
             time.sleep(2)
