@@ -248,7 +248,7 @@ def measure(
             for event_id, at in sorted(sent.items(), key=lambda item: item[1]):
                 came = arrived.get(event_id)
                 late = "" if came is None else f"{(came - at) * 1000:.2f}"
-                stream.write(f"{rate:g}\t{at:.6f}\t{late}\n")
+                stream.write(f"{rate:g}\t{at:.6f}\t{late}\t{event_id}\n")
     hub_cpu = cpu_seconds(hub_pid) - cpu_before
     return {
         "rate_msgs_per_s": rate,
@@ -327,7 +327,7 @@ def main() -> int:
     parser.add_argument(
         "--dump",
         type=Path,
-        help="append 'rate<TAB>send perf_counter s<TAB>latency ms' per call here",
+        help="append 'rate, send perf_counter s, latency ms, event id' (tab-separated) per call here",
     )
     args = parser.parse_args()
     if args.echo_worker:
