@@ -171,38 +171,53 @@ class Publisher:
         self.client.loop(0)
 
 
-def play(
-    sim: FrigateSimulator, publisher: Publisher, rate: float, seconds: float
-) -> dict[str, float]:
-    """Publish ``rate`` Frigate messages per second for ``seconds``; returns the send time of
-    each track's ``end`` by event id."""
-    sent: dict[str, float] = {}
-    tracks = int(rate * seconds / MESSAGES_PER_TRACK)
+Step = tuple[float, str | None, list[tuple[str, bytes]]]
+
+
+def render(sim: FrigateSimulator, rate: float, seconds: float) -> list[Step]:
+    """Every message of a run, built before it starts (so building JSON does not take CPU
+    from the hub while it is measured): ``(offset s, event id of an end or None, messages)``.
+    Each track's five messages are spread over its own slot."""
+    steps: list[Step] = []
     interval = MESSAGES_PER_TRACK / rate
-    start = time.perf_counter()
-    for n in range(tracks):
-        # each track's five messages are spread over its own slot
-        slot = start + n * interval
-        track = sim.track(CAMERAS[n % len(CAMERAS)], score=0.85)
-        steps = (
-            track.new,
-            track.update,
-            track.update,
-            lambda track=track: track.face(None, 0.5),
-            None,
-        )
-        for step, action in enumerate(steps):
-            due = slot + step * interval / MESSAGES_PER_TRACK
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            if step == 0 and n % 50 == 0:
-                publisher.service()
-            if action is None:
-                sent[track.id] = time.perf_counter()
-                track.end()
-            else:
+    recorded: list[tuple[str, bytes]] = []
+    sink = sim.sink
+    sim.sink = lambda topic, payload: recorded.append((topic, payload))
+    try:
+        for n in range(int(rate * seconds / MESSAGES_PER_TRACK)):
+            track = sim.track(CAMERAS[n % len(CAMERAS)], score=0.85)
+            actions = (
+                track.new,
+                track.update,
+                track.update,
+                lambda track=track: track.face(None, 0.5),
+                track.end,
+            )
+            for step, action in enumerate(actions):
+                recorded = []
                 action()
+                end = track.id if step == MESSAGES_PER_TRACK - 1 else None
+                steps.append((n * interval + step * interval / MESSAGES_PER_TRACK, end, recorded))
+    finally:
+        sim.sink = sink
+    return steps
+
+
+def play(publisher: Publisher, steps: list[Step]) -> dict[str, float]:
+    """Publish the rendered steps on time; returns the send time of each ``end`` by event
+    id."""
+    sent: dict[str, float] = {}
+    start = time.perf_counter()
+    for n, (offset, end, messages) in enumerate(steps):
+        delay = start + offset - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        if n % 250 == 0:
+            publisher.service()
+        if end is not None:
+            sent[end] = time.perf_counter()
+        for topic, payload in messages:
+            publisher(topic, payload)
     return sent
 
 
@@ -228,10 +243,11 @@ def measure(
     hub_pid: int,
     dump: Path | None = None,
 ) -> dict[str, Any]:
+    steps = render(sim, rate, seconds)
     guard.arrived(clear=True)
     cpu_before = cpu_seconds(hub_pid)
     started = time.perf_counter()
-    sent = play(sim, publisher, rate, seconds)
+    sent = play(publisher, steps)
     elapsed = time.perf_counter() - started
     deadline = time.perf_counter() + 10
     arrived = guard.arrived()
@@ -327,7 +343,7 @@ def main() -> int:
     parser.add_argument(
         "--dump",
         type=Path,
-        help="append 'rate, send perf_counter s, latency ms, event id' (tab-separated) per call here",
+        help="append 'rate, send perf_counter s, latency ms, event id' per call here (TSV)",
     )
     args = parser.parse_args()
     if args.echo_worker:
