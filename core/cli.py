@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
+from . import __version__, event_loop
 from .clock import Clock
 from .config import CONFIG_FILE, ensure_config_dir, load_config_dir
 
@@ -160,14 +160,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             with tempfile.TemporaryDirectory(prefix="shouwang-demo-") as tmp:
                 return _run_demo(Path(tmp), args)
         return _run_demo(args.config, args)
-    return asyncio.run(run_hub(args.config))
+    return event_loop.run(run_hub(args.config))
 
 
 def _run_demo(config_dir: Path, args: argparse.Namespace) -> int:
     from shouwang.integrations.demo.runner import run_demo, run_options
 
     print(f"Shouwang {__version__} demo community; config in {config_dir}; Ctrl-C stops it.")
-    return asyncio.run(
+    return event_loop.run(
         run_demo(config_dir, run_hub, automations_source=BUNDLED_AUTOMATIONS, **run_options(args))
     )
 

@@ -1,9 +1,13 @@
-"""Shared fixtures: a hub on a manual clock (no test waits on real time) and real services."""
+"""Shared fixtures: a hub on a manual clock (no test waits on real time) and real services.
+
+Tests marked ``both_loops`` run twice: on the standard asyncio loop and on uvloop, which
+``shouwang run`` uses when it is installed (``core/event_loop.py``)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +19,25 @@ from shouwang.core.hub import Hub
 from .services import Mosquitto, Postgres
 
 START = datetime(2026, 11, 28, 22, 0, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "both_loops: run on the standard asyncio loop and on uvloop")
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    factories: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+        "asyncio": asyncio.new_event_loop
+    }
+    if item.get_closest_marker("both_loops") is not None:
+        from shouwang.core.event_loop import loop_factory
+
+        uvloop = loop_factory()
+        if uvloop is not None:
+            factories["uvloop"] = uvloop
+    return factories
 
 
 @pytest.fixture

@@ -19,6 +19,8 @@ from shouwang.integrations.mqtt.config import CONFIG_SCHEMA
 from .mqtt_helpers import peer, setup_mqtt, unique, wait_for
 from .services import Mosquitto
 
+pytestmark = pytest.mark.both_loops  # shouwang run uses uvloop when installed
+
 
 async def test_publish_and_subscribe_round_trip(hub: Hub, mosquitto: Mosquitto) -> None:
     client = await setup_mqtt(hub, mosquitto)

@@ -24,6 +24,8 @@ from shouwang.integrations.mqtt import MqttMessage
 from .mqtt_helpers import setup_mqtt, unique, wait_for
 from .services import Mosquitto
 
+pytestmark = pytest.mark.both_loops  # shouwang run uses uvloop when installed
+
 PASSWORD = "s3cret-gate-pass"
 
 
