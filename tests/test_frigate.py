@@ -17,8 +17,11 @@ import voluptuous as vol
 
 from shouwang.core.clock import ManualClock
 from shouwang.core.hub import Hub
+from shouwang.core.services import ServiceError, ServiceValidationError
 from shouwang.integrations.frigate import CONFIG_SCHEMA, Frigate
 from shouwang.integrations.frigate.simulator import JPEG, FrigateSimulator, SimCamera
+from shouwang.integrations.registry import open_registry
+from shouwang.integrations.registry.transfer import import_file
 
 from .automation_helpers import capture
 from .mqtt_helpers import wait_for
@@ -386,7 +389,6 @@ def test_automations_are_set_up_after_the_integrations_they_use() -> None:
 
 
 async def test_create_event_service(start: StartFn) -> None:
-    from shouwang.core.services import ServiceError, ServiceValidationError
 
     rig = await start()
     response = await rig.hub.services.call(
@@ -440,6 +442,12 @@ async def test_cameras_discovered_when_none_configured(
         await wait_for(lambda: strangers)
         assert strangers[0].data["event_id"] == track.id
         assert strangers[0].data["place"] is None
+        # the device ledger (设施台账) puts the camera at a place: later sightings carry it
+        hub.places.assign("camera.car_park", "P-PARK")
+        await clock.advance(3600)  # past the camera's stranger cooldown
+        sim.track("car_park").new().face(None, 0.5).end()
+        await wait_for(lambda: len(strangers) == 2)
+        assert strangers[1].data["place"] == "P-PARK"
     finally:
         await hub.stop(timeout=1)
         await sim.stop()
@@ -516,3 +524,53 @@ def test_payload_shapes_across_frigate_releases() -> None:
         parse_event(json.dumps({"type": "new", "after": {**base, "start_time": None}}).encode())
     with pytest.raises(PayloadError, match=r"after\.score: expected a number, got True"):
         parse_event(json.dumps({"type": "new", "after": {**base, "score": True}}).encode())
+
+
+async def test_enroll_a_stranger_face_under_a_registered_person(
+    start: StartFn, tmp_path: Path
+) -> None:
+    rig = await start()
+    hub, sim = rig.hub, rig.sim
+    strangers = capture(hub, "stranger_detected")
+    enrolled = capture(hub, "frigate_face_enrolled")
+    track = sim.track("north_gate").new().face(None, 0.5).end()
+    await wait_for(lambda: strangers)
+
+    async def enroll(person: str, event_id: str) -> Any:
+        return await hub.services.call(
+            "frigate",
+            "enroll_face",
+            {"person": person, "event_id": event_id},
+            blocking=True,
+            return_response=True,
+        )
+
+    # the stranger was 王五, a new tenant: their face goes into Frigate's library
+    result = await enroll("T1", track.id)
+    assert result == {"person": "T1", "face_name": "wang_wu", "event_id": track.id}
+    assert sim.faces == {"wang_wu": ["wang_wu-1.webp"]}
+    assert [e.data for e in enrolled] == [result]
+    # next time Frigate recognises them: a person sighting, no stranger
+    people = capture(hub, "person_sighted")
+    sim.track("north_gate").new().face("wang_wu", 0.93).end()
+    await wait_for(lambda: people)
+    assert people[0].data["person"]["person_id"] == "T1"
+    assert len(strangers) == 1
+
+    with pytest.raises(ServiceValidationError, match="person: nobody is not in the registry"):
+        await enroll("nobody", track.id)
+    # a registered person with no face name: the registry must name them first
+    storage, protector = open_registry(tmp_path)
+    (tmp_path / "more.csv").write_text(
+        "person_id,name,type,face_name,tags\nN1,赵六,tenant,,\n", encoding="utf-8"
+    )
+    assert import_file(storage, protector, tmp_path / "more.csv").applied
+    storage.close()
+    await hub.integrations.runtime("registry").reload(hub)
+    with pytest.raises(ServiceValidationError, match="person: N1 has no face name"):
+        await enroll("N1", track.id)
+    with pytest.raises(ServiceError, match=r"GET /api/events/nope/snapshot\.jpg"):
+        await enroll("T1", "nope")
+    with pytest.raises(ServiceValidationError, match="event_id: does not match"):
+        await enroll("T1", "../../etc/passwd")
+    assert sim.faces == {"wang_wu": ["wang_wu-1.webp"]}

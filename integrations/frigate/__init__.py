@@ -95,7 +95,7 @@ async def setup(hub: Hub, block: dict[str, Any]) -> Frigate | bool:
     )
     await bridge.start()
     hub.on_stop(bridge.stop)
-    register_services(hub, client, config.cameras)
+    register_services(hub, client, config.cameras, identities)
     frigate = Frigate(config, client, tracker, bridge, cameras)
     hub.create_task(_check_version(frigate), "frigate version check")
     return frigate

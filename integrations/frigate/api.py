@@ -224,8 +224,10 @@ class FrigateClient:
         result: dict[str, Any] = await self._json("GET", f"/api/events/{quote(event_id, safe='')}")
         return result
 
-    async def event_snapshot(self, event_id: str) -> bytes:
-        return await self._image(f"/api/events/{quote(event_id, safe='')}/snapshot.jpg")
+    async def event_snapshot(self, event_id: str, *, crop: bool = False) -> bytes:
+        """The event's snapshot; ``crop`` cuts it to the tracked object's box."""
+        params = {"crop": "1"} if crop else None
+        return await self._image(f"/api/events/{quote(event_id, safe='')}/snapshot.jpg", params)
 
     async def event_thumbnail(self, event_id: str) -> bytes:
         return await self._image(f"/api/events/{quote(event_id, safe='')}/thumbnail.jpg")

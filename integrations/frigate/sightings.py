@@ -325,7 +325,8 @@ class SightingTracker:
             "event_id": track.id,
             "camera": camera.entity_id,
             "frigate_camera": camera.name,
-            "place": camera.place,
+            # the block's place, else where the device ledger puts the camera entity
+            "place": camera.place or self._hub.places.place_of(camera.entity_id),
             "zones": list(track.zones),
             "zone_places": sorted({camera.zones[z] for z in track.zones if z in camera.zones}),
             "label": track.label,
