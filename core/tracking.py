@@ -92,11 +92,16 @@ class Deadlines(Generic[K]):
     from filling the garbage collector's oldest generation with timer objects, which every
     full collection would then walk while the hub stands still. Cancelled and moved entries
     stay in the heap until they come up and are skipped then.
+
+    ``resolution`` (seconds) lets deadlines that fall close together share one timer run:
+    none fires early, none more than ``resolution`` late. A storm of calls placed every few
+    milliseconds then times out in a few batches a second, not one timer per call.
     """
 
-    def __init__(self, hub: Hub, callback: Callable[[K], None]) -> None:
+    def __init__(self, hub: Hub, callback: Callable[[K], None], *, resolution: float = 0.0) -> None:
         self._hub = hub
         self._callback = callback
+        self._resolution = resolution
         self._due: dict[K, float] = {}
         self._heap: list[tuple[float, int, K]] = []
         self._counter = itertools.count()
@@ -114,7 +119,7 @@ class Deadlines(Generic[K]):
         timestamp = when.timestamp()
         self._due[key] = timestamp
         heapq.heappush(self._heap, (timestamp, next(self._counter), key))
-        if timestamp < self._timer_at:
+        if timestamp < self._timer_at - self._resolution:
             self._arm(timestamp)
 
     def cancel(self, key: K) -> None:
@@ -152,6 +157,6 @@ class Deadlines(Generic[K]):
         while heap and self._due.get(heap[0][2]) != heap[0][0]:
             heapq.heappop(heap)  # a cancelled or moved entry
         if heap:
-            self._arm(heap[0][0])
+            self._arm(max(heap[0][0], now + self._resolution))
         for key in due:
             self._callback(key)

@@ -212,3 +212,23 @@ async def test_a_fired_real_timer_leaves_no_reference_cycle() -> None:
         gc.set_debug(0)
         gc.garbage.clear()
         gc.enable()
+
+
+async def test_deadlines_with_a_resolution_batch_never_early_never_too_late(
+    hub: Hub, clock: ManualClock
+) -> None:
+    fired: list[tuple[int, float]] = []
+    deadlines: Deadlines[int] = Deadlines(
+        hub, lambda key: fired.append((key, clock.time())), resolution=0.25
+    )
+    start = clock.now()
+    for n in range(100):  # one every 10 ms, like calls in a storm
+        deadlines.set(n, start + timedelta(seconds=30 + n * 0.01))
+    while len(fired) < 100:
+        await clock.advance(0.01)
+    t0 = start.timestamp()
+    lateness = [at - (t0 + 30 + key * 0.01) for key, at in fired]
+    assert [key for key, _ in fired] == list(range(100))
+    assert min(lateness) >= -1e-6
+    assert max(lateness) <= 0.25 + 0.011  # the resolution, plus this test's 10 ms steps
+    assert len({at for _, at in fired}) <= 6  # ~1 s of deadlines in a handful of runs

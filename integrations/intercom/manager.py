@@ -52,6 +52,9 @@ EVENT_INTERCOM_CREDENTIAL: Final = "intercom_credential"
 EVENT_INTERCOM_DOOR: Final = "intercom_door"
 #: calls kept in memory after they end (the log has all of them)
 RECENT_KEPT: Final = 200
+#: ring and talk timeouts may end a call up to this much late (seconds), so a storm of calls
+#: times out in a few batches a second rather than one timer run per call
+TIMEOUT_RESOLUTION: Final = 0.25
 
 
 class UnlockDenied(ServiceError):
@@ -80,7 +83,9 @@ class CallManager:
         self._answered: dict[str, dict[str, Call]] = {}
         self.recent: list[Call] = []  # ended calls, newest last
         # each active call's ring or talk timeout, all on one timer
-        self._deadlines: Deadlines[str] = Deadlines(hub, self._deadline_passed)
+        self._deadlines: Deadlines[str] = Deadlines(
+            hub, self._deadline_passed, resolution=TIMEOUT_RESOLUTION
+        )
         self._pending: set[asyncio.Task[Any]] = set()
         self.resolve_user: ActorResolver | None = None
         #: whether a household id exists in the registry (for a clearer error), if loaded
