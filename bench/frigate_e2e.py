@@ -54,6 +54,8 @@ from tests.services import Mosquitto  # noqa: E402
 
 CAMERAS = [f"cam{n:02d}" for n in range(50)]
 FRIGATE_PREFIX = "frigate"
+#: Mosquitto's default: the broker saves its persistence file every 30 minutes
+MOSQUITTO_AUTOSAVE = 1800
 
 
 def write_config(config_dir: Path, broker: Mosquitto, frigate_url: str) -> None:
@@ -356,7 +358,7 @@ def main() -> int:
         echo(args.echo_worker[0], int(args.echo_worker[1]))
         return 0
     work = Path(tempfile.mkdtemp(prefix="shouwang-frigate-bench-"))
-    broker = Mosquitto(work / "mosquitto")
+    broker = Mosquitto(work / "mosquitto", autosave_interval=MOSQUITTO_AUTOSAVE)
     broker.start()
     loop = asyncio.new_event_loop()
     threading.Thread(target=loop.run_forever, daemon=True).start()

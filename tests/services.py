@@ -47,9 +47,14 @@ def _find_binary(name: str, *dirs: str) -> str:
 
 
 class Mosquitto:
-    """A Mosquitto broker on a random loopback port, with persistence so restarts keep QoS 1."""
+    """A Mosquitto broker on a random loopback port, with persistence so restarts keep QoS 1.
 
-    def __init__(self, workdir: Path) -> None:
+    ``autosave_interval``: seconds between saves of the persistence file. The tests use 1, so
+    a broker killed mid-test has its QoS 1 messages on disk; benchmarks use Mosquitto's
+    default of 1800, as a site would (each save stops the single-threaded broker while it
+    writes the file)."""
+
+    def __init__(self, workdir: Path, *, autosave_interval: int = 1) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.host = "127.0.0.1"
@@ -63,7 +68,7 @@ class Mosquitto:
             "set_tcp_nodelay true\n"
             "persistence true\n"
             f"persistence_location {workdir}/\n"
-            "autosave_interval 1\n"
+            f"autosave_interval {autosave_interval}\n"
             "max_queued_messages 100000\n"
             "log_dest stderr\n"
             "log_type error\n"

@@ -272,6 +272,32 @@ async def test_async_callback_errors_are_counted(hub: Hub, mosquitto: Mosquitto)
     assert client.stats["callback_errors"] == 1 and client.stats["malformed"] == 1
 
 
+async def test_a_failure_inside_the_client_is_logged_and_the_connection_goes_on(
+    hub: Hub,
+    mosquitto: Mosquitto,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    client = await setup_mqtt(hub, mosquitto)
+    topic = unique() + "/inside"
+    got: list[bytes] = []
+    await client.subscribe(topic, lambda m: got.append(m.payload))
+    dispatch = client._dispatch
+
+    def broken_once(raw: Any) -> None:
+        if raw.payload == b"first":
+            raise RuntimeError("a bug in the client")
+        dispatch(raw)
+
+    monkeypatch.setattr(client, "_dispatch", broken_once)
+    with caplog.at_level(logging.ERROR), peer(mosquitto) as device:
+        device.publish(topic, "first")
+        device.publish(topic, "second")
+        await wait_for(lambda: got)
+    assert got == [b"second"] and client.connected
+    assert "handling a received packet failed" in caplog.text
+
+
 async def test_client_id_is_kept_per_config_dir_and_start_up_hold_released(
     tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto
 ) -> None:

@@ -52,6 +52,9 @@ STOP_PUBLISH_TIMEOUT: Final = 3.0
 #: unacknowledged QoS 1/2 publishes on the wire at once
 MAX_INFLIGHT: Final = 1000
 
+#: topics whose matching subscriptions are remembered (the memory is dropped when full)
+MATCH_CACHE_MAX: Final = 10_000
+
 #: at most this many unclaimed start-up messages are held (the oldest go first)
 HELD_MAX: Final = 10_000
 
@@ -188,6 +191,9 @@ class MqttClient:
         self._filters: dict[str, _Filter] = {}
         # paho's topic trie (untyped): filter -> _Filter
         self._matcher: Any = cast(Any, MQTTMatcher)()
+        # topic -> its matching filters: the trie walk is the same for every message on a
+        # topic, and a hub sees the same few hundred topics over and over
+        self._matches: dict[str, tuple[_Filter, ...]] = {}
         self._connected_event = asyncio.Event()
         self._refused_event = asyncio.Event()  # the broker answered "no" (credentials, ACL)
         # packets are written on a later loop iteration (_write_soon), so an acknowledgement
@@ -241,9 +247,9 @@ class MqttClient:
         self._paho.on_socket_close = self._on_socket_close
         self._paho.on_socket_register_write = self._on_socket_register_write
         self._paho.on_socket_unregister_write = self._on_socket_unregister_write
-        # an exception in one of our callbacks must not leave paho mid-packet: paho logs it
+        # an exception escaping a callback would leave paho's reader mid-packet and the stream
+        # garbled: our callbacks catch and log their own, and paho swallows any that slips by
         self._paho.suppress_exceptions = True
-        self._paho.enable_logger(logging.getLogger(f"{__name__}.paho"))
 
     def _configure_tls(self, tls: bool | Mapping[str, Any]) -> None:
         options = tls if isinstance(tls, Mapping) else {}
@@ -389,14 +395,14 @@ class MqttClient:
 
     def _readable(self) -> None:
         paho_client = self._paho
-        paho_client.loop_read()
-        # TLS: records already decrypted wait in the SSL object, not in the kernel, so the
-        # selector would not wake us for them
-        sock = paho_client.socket()
-        while sock is not None and _pending(sock):
+        while True:
             if paho_client.loop_read() != paho.MQTT_ERR_SUCCESS:
-                break
+                return
+            # TLS: records already decrypted wait in the SSL object, not in the kernel, so the
+            # selector would not wake us for them
             sock = paho_client.socket()
+            if sock is None or not _pending(sock):
+                return
 
     def _write_soon(self) -> None:
         # one write pass per loop iteration, however many packets were queued in it
@@ -449,7 +455,10 @@ class MqttClient:
         self._disconnected(str(reason_code))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        self._dispatch(message)
+        try:
+            self._dispatch(message)
+        except Exception:  # a bug of ours: never let it reach paho (see suppress_exceptions)
+            _LOGGER.exception("MQTT %s: handling a received packet failed", message.topic)
 
     def _on_ack(
         self,
@@ -548,7 +557,11 @@ class MqttClient:
             )
             return
         message = MqttMessage(topic, bytes(payload), raw.qos, bool(raw.retain))
-        subscriptions = list(self._matcher.iter_match(topic))
+        subscriptions = self._matches.get(topic)
+        if subscriptions is None:
+            if len(self._matches) >= MATCH_CACHE_MAX:
+                self._matches.clear()
+            subscriptions = self._matches[topic] = tuple(self._matcher.iter_match(topic))
         if not subscriptions and self._holding:
             self._held.append(message)
             return
@@ -608,6 +621,7 @@ class MqttClient:
         if subscription is None:
             subscription = self._filters[topic] = _Filter(topic, qos)
             self._matcher[topic] = subscription
+            self._matches.clear()
         else:
             # a higher QoS upgrades the shared subscription; a newcomer subscribes again so
             # the broker replays retained messages (older listeners skip the ones they had)
@@ -654,6 +668,7 @@ class MqttClient:
             return
         del self._filters[topic]
         del self._matcher[topic]
+        self._matches.clear()
         if self.connected and not self._stopped:
             self._paho.unsubscribe(topic)
 
