@@ -32,8 +32,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from shouwang.core.clock import TimerHandle
 from shouwang.core.events import Context
+from shouwang.core.tracking import Deadlines
 from shouwang.integrations.registry.protect import normalise_plate, plate_ok
 
 from .identity import Identities, person_data
@@ -53,6 +53,9 @@ PLATE_RECOGNIZED: Final = "plate_recognized"
 PLATE_LABELS: Final = frozenset({"car", "motorcycle", "bus", "truck", "license_plate"})
 #: tracks followed at once; the oldest is dropped beyond this (a Frigate that never sends end)
 MAX_TRACKS: Final = 10_000
+#: face_unknown_after may pass up to this much late (seconds): tracks starting within it share
+#: one timer run
+DEADLINE_RESOLUTION: Final = 0.1
 #: ended track ids remembered so that late messages do not start them again
 MAX_ENDED: Final = 10_000
 
@@ -73,7 +76,6 @@ class _Track:
     sighted: set[str] = field(default_factory=set)  # person ids / face names announced
     stranger_settled: bool = False
     deadline_passed: bool = False
-    timer: TimerHandle | None = None
     plate_sent: bool = False
     best_plate: tuple[str, float] | None = None
     plate_name: str | None = None
@@ -107,6 +109,10 @@ class SightingTracker:
         self._ended: OrderedDict[str, None] = OrderedDict()
         self._last_stranger: dict[str, float] = {}
         self._unknown_cameras: set[str] = set()
+        # each live person track's face_unknown_after, all on one timer
+        self._deadlines: Deadlines[str] = Deadlines(
+            hub, self._deadline, resolution=DEADLINE_RESOLUTION
+        )
         self.stats = SightingStats()
 
     # -- input ----------------------------------------------------------------------------------
@@ -152,9 +158,7 @@ class SightingTracker:
         self._plate_read(track, result.plate, result.score, result.name)
 
     def shutdown(self) -> None:
-        for track in self._tracks.values():
-            if track.timer is not None:
-                track.timer.cancel()
+        self._deadlines.clear()
         self._tracks.clear()
 
     @property
@@ -187,14 +191,11 @@ class SightingTracker:
             _, oldest = self._tracks.popitem(last=False)
             self._forget(oldest)
         if label == "person":
-            delay = self._config.face_unknown_after.total_seconds()
-            track.timer = self._hub.clock.call_later(delay, lambda: self._deadline(track))
+            self._deadlines.set(track_id, self._hub.clock.now() + self._config.face_unknown_after)
         return track
 
     def _forget(self, track: _Track) -> None:
-        if track.timer is not None:
-            track.timer.cancel()
-            track.timer = None
+        self._deadlines.cancel(track.id)
         self._ended[track.id] = None
         if len(self._ended) > MAX_ENDED:
             self._ended.popitem(last=False)
@@ -236,9 +237,7 @@ class SightingTracker:
                 self._maybe_stranger(track)
             return
         track.known = True
-        if track.timer is not None:
-            track.timer.cancel()
-            track.timer = None
+        self._deadlines.cancel(track.id)
         if person.person_id in track.sighted:
             return
         track.sighted.add(person.person_id)
@@ -254,10 +253,10 @@ class SightingTracker:
             },
         )
 
-    def _deadline(self, track: _Track) -> None:
-        track.timer = None
-        track.deadline_passed = True
-        if self._tracks.get(track.id) is track:
+    def _deadline(self, track_id: str) -> None:
+        track = self._tracks.get(track_id)
+        if track is not None:
+            track.deadline_passed = True
             self._maybe_stranger(track)
 
     def _maybe_stranger(self, track: _Track) -> None:
