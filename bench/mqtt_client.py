@@ -3,8 +3,8 @@
 relay: a device (raw paho, in its own process) publishes numbered messages at a fixed rate on
 ``bench/in/<n>``; the hub's shared client receives them through a ``bench/in/+`` wildcard
 subscription and answers each with a QoS 1 publish on ``bench/out``; the device measures
-publish -> answer. That is the path every MQTT integration's traffic takes (paho thread ->
-hub loop -> callback -> publish -> ack).
+publish -> answer. That is the path every MQTT integration's traffic takes (socket -> paho on
+the hub loop -> callback -> publish -> ack).
 
 discovery: N retained binary_sensor configs (abbreviated keys, availability) are published,
 then the time until the hub has all N entities is measured, and then one state message per
@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from shouwang.core.hub import Hub  # noqa: E402
 from shouwang.integrations.mqtt import MqttClient, MqttMessage  # noqa: E402
+from shouwang.integrations.mqtt.client import no_delay  # noqa: E402
 from tests.services import Mosquitto  # noqa: E402
 
 
@@ -45,11 +46,23 @@ class Device:
         self.arrived: dict[int, float] = {}
         self._ready = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        # Nagle off, as on the hub's and the broker's sockets: else every small publish
+        # waits for the broker's delayed ACK (tens of milliseconds), measuring TCP, not MQTT
         if subscribe:
-            self.client.on_connect = lambda c, *_a: c.subscribe(subscribe, qos=1)
+
+            def on_connect(client: mqtt.Client, *_a: Any) -> None:
+                no_delay(client)
+                client.subscribe(subscribe, qos=1)
+
+            self.client.on_connect = on_connect
             self.client.on_subscribe = lambda *_a: self._ready.set()
         else:
-            self.client.on_connect = lambda *_a: self._ready.set()
+
+            def on_connect_only(client: mqtt.Client, *_a: Any) -> None:
+                no_delay(client)
+                self._ready.set()
+
+            self.client.on_connect = on_connect_only
         self.client.on_message = self._message
         self.client.max_inflight_messages_set(1000)
         self.client.connect(broker.host, broker.port)
