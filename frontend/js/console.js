@@ -7,6 +7,7 @@ import { api } from "./auth.js";
 import { AutomationsView } from "./automations.js";
 import { ConnectionScope, connect } from "./connection.js";
 import { h, clear } from "./dom.js";
+import { enrollForm } from "./enroll.js";
 import { EntityTable, alarmCards } from "./entities.js";
 import { ALARM_TYPES, EventFeed, FEED_TYPES, describe } from "./feed.js";
 import { initI18n, onLanguageChange, t } from "./i18n.js";
@@ -165,6 +166,7 @@ class Console {
       h("h2", {}, title),
       detail ? h("p", {}, detail) : null,
       snapshot(event.data, { className: "snapshot large" }),
+      enrollForm(event, this.user),
       h("details", {}, h("summary", {}, t("feed.raw")), h("pre", {}, JSON.stringify(event.data, null, 2))),
     );
   }

@@ -14,6 +14,8 @@ from playwright.async_api import expect
 
 from shouwang.core.clock import ManualClock
 from shouwang.integrations.frigate.simulator import FrigateSimulator
+from shouwang.integrations.registry import open_registry
+from shouwang.integrations.registry.transfer import import_file
 
 from ..services import Mosquitto
 from .community import NIGHT, PASSWORD, Community, start_community
@@ -63,3 +65,52 @@ async def test_stranger_from_frigate_on_the_site_plan(
     await expect(item.get_by_test_id("snapshot")).to_be_visible()
     assert community.hub.states.get("siren.guard_room").state == "on"
     await screenshot(page, "console-stranger-frigate-zh")
+
+
+async def test_staff_enrol_the_stranger_as_a_known_person(
+    frigate_community: tuple[Community, FrigateSimulator], pages: Pages, tmp_path: Path
+) -> None:
+    community, sim = frigate_community
+    hub = community.hub
+    # the property office registers the new tenant; the camera does not know her face yet
+    storage, protector = open_registry(tmp_path)
+    (tmp_path / "tenant.csv").write_text(
+        "person_id,name,type,face_name\nT9,钱七,tenant,qian_qi\n", encoding="utf-8"
+    )
+    assert import_file(storage, protector, tmp_path / "tenant.csv").applied
+    storage.close()
+    await hub.integrations.runtime("registry").reload(hub)
+    page = await pages.open(community.url + "/console")
+    await log_in(page, "staff1", PASSWORD)
+    track = sim.track("north_gate", score=0.9).new()
+    track.face(None, 0.5)
+    track.end()
+    item = page.get_by_test_id("event-feed").get_by_test_id("feed-item").first
+    await expect(item).to_have_attribute("data-event-type", "stranger_detected", timeout=15_000)
+    await item.click()
+    form = page.get_by_test_id("event-detail").get_by_test_id("enroll-form")
+    await form.get_by_test_id("enroll-person").fill("T9")
+    await form.get_by_test_id("enroll-submit").click()
+    await expect(form.get_by_test_id("enroll-result")).to_contain_text("qian_qi")
+    assert sim.faces == {"qian_qi": ["qian_qi-1.webp"]}
+    await screenshot(page, "console-enrol-stranger-zh")
+    # a person the registry does not have: the service's error, on the form
+    await form.get_by_test_id("enroll-person").fill("nobody")
+    await form.get_by_test_id("enroll-submit").click()
+    await expect(form.get_by_test_id("enroll-result")).to_contain_text(
+        "nobody is not in the registry"
+    )
+    # guards see the stranger but do not enrol faces
+    guard = await pages.open(community.url + "/console")
+    await log_in(guard, "guard1", PASSWORD)
+    guard_item = guard.get_by_test_id("event-feed").get_by_test_id("feed-item").first
+    await community.clock.advance(3600)  # past the camera's stranger cooldown
+    track = sim.track("north_gate", score=0.9).new()
+    track.face(None, 0.5)
+    track.end()
+    await expect(guard_item).to_have_attribute(
+        "data-event-type", "stranger_detected", timeout=15_000
+    )
+    await guard_item.click()
+    await expect(guard.get_by_test_id("event-detail").get_by_test_id("snapshot")).to_be_visible()
+    await expect(guard.get_by_test_id("enroll-form")).to_have_count(0)
