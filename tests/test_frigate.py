@@ -420,7 +420,7 @@ async def test_cameras_discovered_when_none_configured(
     tmp_path: Path, clock: ManualClock, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
 ) -> None:
     sim = FrigateSimulator(
-        ["north_gate", "car_park"],
+        [SimCamera("north_gate", ("gate_lane",)), "car_park"],
         broker=(mosquitto.host, mosquitto.port),
         topic_prefix="frigate_discover",
         now=clock.time,
@@ -437,6 +437,16 @@ async def test_cameras_discovered_when_none_configured(
         assert "camera.north_gate" in hub.states
         assert "camera.car_park" in hub.states
         assert "binary_sensor.car_park_car_occupancy" in hub.states
+        # the zones Frigate lists are followed too, with occupancy sensors of their own
+        assert "binary_sensor.gate_lane_person_occupancy" in hub.states
+        lane = sim.track("north_gate", zones=("gate_lane",)).new()
+        await wait_for(
+            lambda: hub.states.get("binary_sensor.gate_lane_person_occupancy").state == "on"
+        )
+        lane.end()  # settled before the strangers below are counted
+        await wait_for(
+            lambda: hub.states.get("binary_sensor.gate_lane_person_occupancy").state == "off"
+        )
         strangers = capture(hub, "stranger_detected")
         track = sim.track("car_park").new().face(None, 0.5).end()
         await wait_for(lambda: strangers)

@@ -15,6 +15,7 @@ Its runtime object (``hub.integrations.runtime("frigate")``) is :class:`Frigate`
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final
 
@@ -102,15 +103,26 @@ async def setup(hub: Hub, block: dict[str, Any]) -> Frigate | bool:
 
 
 async def _discover_cameras(config: FrigateConfig, client: FrigateClient) -> FrigateConfig:
-    """No ``cameras:`` configured: follow every camera Frigate's ``/api/config`` lists (with no
-    community place; list them in the block to bind places and zones)."""
+    """No ``cameras:`` configured: follow every camera Frigate's ``/api/config`` lists, with
+    its zones (occupancy sensors for each). They have no community place from here: the
+    registry's device ledger can give the camera entities places, or list the cameras in the
+    block to bind places and zones."""
     try:
-        names = sorted((await client.config()).get("cameras") or {})
+        listed = (await client.config()).get("cameras") or {}
     except FrigateApiError as err:
         _LOGGER.error("Frigate: no cameras in the frigate: block and %s; no camera followed", err)
         return config
-    _LOGGER.info("Frigate: following the cameras Frigate lists: %s", ", ".join(names))
-    return replace(config, cameras={name: CameraConfig(name) for name in names})
+    if not isinstance(listed, Mapping):
+        _LOGGER.error("Frigate GET /api/config: cameras is not an object; no camera followed")
+        return config
+    cameras: dict[str, CameraConfig] = {}
+    for name in sorted(listed):
+        camera = listed[name] if isinstance(listed[name], Mapping) else {}
+        zones = camera.get("zones")
+        zone_names = [str(zone) for zone in zones] if isinstance(zones, Mapping) else []
+        cameras[str(name)] = CameraConfig(str(name), zones=dict.fromkeys(zone_names))
+    _LOGGER.info("Frigate: following the cameras Frigate lists: %s", ", ".join(cameras))
+    return replace(config, cameras=cameras)
 
 
 async def _check_version(frigate: Frigate) -> None:

@@ -104,7 +104,8 @@ class CameraConfig:
 
     name: str  # Frigate's camera name (MQTT topics, API paths)
     place: str | None = None
-    zones: Mapping[str, str] = field(default_factory=dict)
+    #: zone -> its place (None: a zone Frigate lists that the block does not bind)
+    zones: Mapping[str, str | None] = field(default_factory=dict)
     friendly_name: str | None = None
 
     @property

@@ -327,7 +327,9 @@ class SightingTracker:
             # the block's place, else where the device ledger puts the camera entity
             "place": camera.place or self._hub.places.place_of(camera.entity_id),
             "zones": list(track.zones),
-            "zone_places": sorted({camera.zones[z] for z in track.zones if z in camera.zones}),
+            "zone_places": sorted(
+                {place for zone in track.zones if (place := camera.zones.get(zone))}
+            ),
             "label": track.label,
             "time": self._hub.clock.now().isoformat(),
             "snapshot_url": self._snapshot_url(track.id),
