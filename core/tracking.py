@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 from collections.abc import Callable, Hashable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -18,6 +19,8 @@ from .events import EventCallback, Unsubscribe, callback_name, is_coroutine_call
 
 if TYPE_CHECKING:
     from .hub import Hub
+
+_LOGGER = logging.getLogger(__name__)
 
 TimeCallback = Callable[[datetime], Any]
 K = TypeVar("K", bound=Hashable)
@@ -159,4 +162,7 @@ class Deadlines(Generic[K]):
         if heap:
             self._arm(max(heap[0][0], now + self._resolution))
         for key in due:
-            self._callback(key)
+            try:
+                self._callback(key)
+            except Exception:  # one key's failure must not cost the others their turn
+                _LOGGER.exception("Deadline callback %s failed for %r", self._callback, key)

@@ -20,13 +20,11 @@ from shouwang.core.hub import Hub
 from shouwang.core.services import ServiceError, ServiceValidationError
 from shouwang.integrations.frigate import CONFIG_SCHEMA, Frigate
 from shouwang.integrations.frigate.simulator import JPEG, FrigateSimulator, SimCamera
-from shouwang.integrations.registry import open_registry
-from shouwang.integrations.registry.transfer import import_file
 
 from .automation_helpers import capture
 from .mqtt_helpers import wait_for
 from .services import Mosquitto
-from .test_sightings import fill_registry
+from .test_sightings import fill_registry, register_people
 
 _prefixes = itertools.count()
 
@@ -570,13 +568,7 @@ async def test_enroll_a_stranger_face_under_a_registered_person(
     with pytest.raises(ServiceValidationError, match="person: nobody is not in the registry"):
         await enroll("nobody", track.id)
     # a registered person with no face name: the registry must name them first
-    storage, protector = open_registry(tmp_path)
-    (tmp_path / "more.csv").write_text(
-        "person_id,name,type,face_name,tags\nN1,赵六,tenant,,\n", encoding="utf-8"
-    )
-    assert import_file(storage, protector, tmp_path / "more.csv").applied
-    storage.close()
-    await hub.integrations.runtime("registry").reload(hub)
+    await register_people(hub, tmp_path, "person_id,name,type,face_name\nN1,赵六,tenant,\n")
     with pytest.raises(ServiceValidationError, match="person: N1 has no face name"):
         await enroll("N1", track.id)
     with pytest.raises(ServiceError, match=r"GET /api/events/nope/snapshot\.jpg"):

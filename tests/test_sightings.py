@@ -57,6 +57,19 @@ def fill_registry(config_dir: Path) -> None:
     storage.close()
 
 
+async def register_people(hub: Hub, config_dir: Path, people_csv: str) -> None:
+    """The property office imports more people while the hub runs; the registry re-reads."""
+    storage, protector = open_registry(config_dir)
+    try:
+        path = config_dir / "more-people.csv"
+        path.write_text(people_csv, encoding="utf-8")
+        result = import_file(storage, protector, path)
+        assert result.applied, result.errors
+    finally:
+        storage.close()
+    await hub.integrations.runtime("registry").reload(hub)
+
+
 async def registry_hub(tmp_path: Path, clock: ManualClock, extra: str = "") -> Hub:
     fill_registry(tmp_path)
     (tmp_path / "configuration.yaml").write_text(

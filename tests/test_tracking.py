@@ -232,3 +232,21 @@ async def test_deadlines_with_a_resolution_batch_never_early_never_too_late(
     assert min(lateness) >= -1e-6
     assert max(lateness) <= 0.25 + 0.011  # the resolution, plus this test's 10 ms steps
     assert len({at for _, at in fired}) <= 6  # ~1 s of deadlines in a handful of runs
+
+
+async def test_a_failing_deadline_callback_is_logged_and_the_others_still_run(
+    hub: Hub, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    fired: list[str] = []
+
+    def callback(key: str) -> None:
+        if key == "bad":
+            raise RuntimeError("broken")
+        fired.append(key)
+
+    deadlines: Deadlines[str] = Deadlines(hub, callback)
+    for key in ("a", "bad", "b"):
+        deadlines.set(key, clock.now() + timedelta(seconds=1))
+    await clock.advance(2)
+    assert fired == ["a", "b"]
+    assert "failed for 'bad'" in caplog.text

@@ -14,10 +14,9 @@ from playwright.async_api import expect
 
 from shouwang.core.clock import ManualClock
 from shouwang.integrations.frigate.simulator import FrigateSimulator
-from shouwang.integrations.registry import open_registry
-from shouwang.integrations.registry.transfer import import_file
 
 from ..services import Mosquitto
+from ..test_sightings import register_people
 from .community import NIGHT, PASSWORD, Community, start_community
 from .conftest import Pages, log_in, screenshot
 
@@ -73,13 +72,7 @@ async def test_staff_enrol_the_stranger_as_a_known_person(
     community, sim = frigate_community
     hub = community.hub
     # the property office registers the new tenant; the camera does not know her face yet
-    storage, protector = open_registry(tmp_path)
-    (tmp_path / "tenant.csv").write_text(
-        "person_id,name,type,face_name\nT9,钱七,tenant,qian_qi\n", encoding="utf-8"
-    )
-    assert import_file(storage, protector, tmp_path / "tenant.csv").applied
-    storage.close()
-    await hub.integrations.runtime("registry").reload(hub)
+    await register_people(hub, tmp_path, "person_id,name,type,face_name\nT9,钱七,tenant,qian_qi\n")
     page = await pages.open(community.url + "/console")
     await log_in(page, "staff1", PASSWORD)
     track = sim.track("north_gate", score=0.9).new()
